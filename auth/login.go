@@ -1,0 +1,162 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/sync/errgroup"
+)
+
+// LoginOptions configures one interactive login.
+type LoginOptions struct {
+	Client      Client
+	CallbackURL string   // DefaultCallbackURL when empty
+	Scopes      []string // DefaultScopes() when empty
+	// OpenBrowser opens url in the user's browser. Its error is reported
+	// through ShowURL's caller; the login keeps waiting either way.
+	OpenBrowser func(url string) error
+	// ShowURL tells the user the URL (always, so it can be opened by hand),
+	// and any error from OpenBrowser.
+	ShowURL    func(url string, openErr error)
+	HTTPClient *http.Client
+	Now        func() time.Time
+}
+
+// LoginResult is what a successful login yields.
+type LoginResult struct {
+	Token  *oauth2.Token
+	Expiry time.Time // computed from expires_in at receipt
+	Scopes []string  // as granted, falling back to the ones asked for
+}
+
+// Login runs the loopback flow: it binds the callback listener, opens the
+// browser at the consent page, waits for exactly one valid callback, and
+// exchanges the code (with its PKCE verifier) for tokens. It returns when
+// ctx ends, with ctx's error.
+func Login(ctx context.Context, opts LoginOptions) (*LoginResult, error) {
+	cbURL := opts.CallbackURL
+	if cbURL == "" {
+		cbURL = DefaultCallbackURL
+	}
+	cb, err := ParseCallback(cbURL)
+	if err != nil {
+		return nil, err
+	}
+	scopes := opts.Scopes
+	if len(scopes) == 0 {
+		scopes = DefaultScopes()
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	cfg := opts.Client.oauth2Config(cb.URL, scopes)
+
+	listeners, err := cb.listen()
+	if err != nil {
+		return nil, err
+	}
+	state, err := randomString(32)
+	if err != nil {
+		return nil, err
+	}
+	verifier := oauth2.GenerateVerifier()
+	authURL := cfg.AuthCodeURL(state,
+		oauth2.SetAuthURLParam("audience", Audience),
+		oauth2.SetAuthURLParam("prompt", "consent"),
+		oauth2.S256ChallengeOption(verifier))
+
+	results := make(chan callbackResult, 1)
+	outcome := make(chan error, 1)
+	srv := &http.Server{
+		Handler: &callbackHandler{
+			cb: cb, state: state, results: results, outcome: outcome,
+		},
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       30 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+
+	var res *LoginResult
+	g, gctx := errgroup.WithContext(ctx)
+	for _, l := range listeners {
+		g.Go(func() error {
+			if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		// Shut the listener down whatever happens below; Shutdown lets the
+		// page of the one accepted callback finish.
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		}()
+		openErr := error(nil)
+		if opts.OpenBrowser != nil {
+			openErr = opts.OpenBrowser(authURL)
+		}
+		if opts.ShowURL != nil {
+			opts.ShowURL(authURL, openErr)
+		}
+		select {
+		case <-gctx.Done():
+			return gctx.Err()
+		case r := <-results:
+			if r.err != nil {
+				return r.err
+			}
+			tctx := context.WithValue(gctx, oauth2.HTTPClient, opts.HTTPClient)
+			tok, err := cfg.Exchange(tctx, r.code, oauth2.VerifierOption(verifier))
+			received := now()
+			if err == nil {
+				err = checkTokenResponse(tok, true)
+			}
+			if err != nil {
+				err = classifyTokenError(err, opts.Client.ID)
+				outcome <- err
+				return err
+			}
+			outcome <- nil
+			res = &LoginResult{Token: tok, Expiry: received.Add(time.Duration(tok.ExpiresIn) * time.Second), Scopes: grantedScopes(tok, scopes)}
+			return nil
+		}
+	})
+	if err := g.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	return res, nil
+}
+
+// grantedScopes returns the scope the token response names, or asked when
+// it names none.
+func grantedScopes(tok *oauth2.Token, asked []string) []string {
+	if s, ok := tok.Extra("scope").(string); ok && s != "" {
+		return splitScopes(s)
+	}
+	return asked
+}
+
+func randomString(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("reading random bytes: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+)
+
+// FileBackend keeps secrets in one private (0600) JSON file: the opt-in
+// insecure storage for machines without a keychain. It is safe only as far
+// as the file's permissions are.
+type FileBackend struct {
+	dir  *Dir
+	path string
+}
+
+// NewFileBackend returns the insecure backend of profile name in d.
+func NewFileBackend(d *Dir, name string) (*FileBackend, error) {
+	path, err := d.TokenFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return &FileBackend{dir: d, path: path}, nil
+}
+
+// Path returns the file's path.
+func (f *FileBackend) Path() string { return f.path }
+
+func (f *FileBackend) load() (map[string]string, error) {
+	m := map[string]string{}
+	b, err := f.dir.readPrivate(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%w: %s is not valid JSON", ErrCorrupt, f.path)
+	}
+	return m, nil
+}
+
+func key(service, user string) string { return service + "/" + user }
+
+// Get implements Backend.
+func (f *FileBackend) Get(service, user string) (string, error) {
+	m, err := f.load()
+	if err != nil {
+		return "", err
+	}
+	v, ok := m[key(service, user)]
+	if !ok {
+		return "", ErrNotFound
+	}
+	return v, nil
+}
+
+// Set implements Backend.
+func (f *FileBackend) Set(service, user, value string) error {
+	m, err := f.load()
+	if err != nil && !errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[key(service, user)] = value
+	return f.save(m)
+}
+
+// Delete implements Backend.
+func (f *FileBackend) Delete(service, user string) error {
+	m, err := f.load()
+	if err != nil {
+		return err
+	}
+	if _, ok := m[key(service, user)]; !ok {
+		return ErrNotFound
+	}
+	delete(m, key(service, user))
+	if len(m) == 0 {
+		return os.Remove(f.path)
+	}
+	return f.save(m)
+}
+
+func (f *FileBackend) save(m map[string]string) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return f.dir.writePrivate(f.path, b)
+}

@@ -1,0 +1,7 @@
+//go:build windows
+
+package store
+
+// PlatformItemSize is the largest value atl writes to one keychain item.
+// Credential Manager refuses a blob over 2560 bytes.
+const PlatformItemSize = 2048

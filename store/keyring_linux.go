@@ -1,0 +1,60 @@
+//go:build linux
+
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/godbus/dbus/v5"
+)
+
+const keychainFix = "make sure a Secret Service (gnome-keyring, KeePassXC) runs and is unlocked in this D-Bus session, " + keychainFixTail
+
+// keychainPreflight fails fast when there is no D-Bus session bus at all.
+// Without this check godbus would try to autolaunch a bus with dbus-launch,
+// which leaves a stray daemon behind and never reaches a keychain anyway.
+func keychainPreflight() error {
+	if addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); addr != "" && addr != "autolaunch:" {
+		return nil
+	}
+	dir := os.Getenv("XDG_RUNTIME_DIR")
+	if dir == "" {
+		dir = fmt.Sprintf("/run/user/%d", os.Getuid())
+	}
+	for _, name := range []string{"bus", "dbus-session"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return nil
+		}
+	}
+	return errors.New("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)")
+}
+
+// platformKeychainCause turns a Secret Service failure into words.
+func platformKeychainCause(err error) string {
+	var dbusErr dbus.Error
+	var dbusErrPtr *dbus.Error
+	name := ""
+	switch {
+	case errors.As(err, &dbusErr):
+		name = dbusErr.Name
+	case errors.As(err, &dbusErrPtr):
+		name = dbusErrPtr.Name
+	}
+	switch name {
+	case "":
+		return err.Error()
+	case "org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner":
+		return "no Secret Service is running on the D-Bus session bus"
+	case "org.freedesktop.DBus.Error.NoReply", "org.freedesktop.DBus.Error.Timeout":
+		return "the Secret Service did not reply"
+	case "org.freedesktop.Secret.Error.IsLocked":
+		return "the keyring is locked"
+	case "org.freedesktop.DBus.Error.AccessDenied":
+		return "access to the keyring was denied"
+	default:
+		return fmt.Sprintf("D-Bus error %s", name)
+	}
+}

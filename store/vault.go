@@ -1,0 +1,196 @@
+package store
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// MaxSecretSize is the largest value a Vault stores.
+const MaxSecretSize = 64 << 10
+
+// chunkHead marks a head item whose value is split across part items:
+// "atl-chunks:v1:GEN:N:SUM", the parts being named KEY#GEN.0 … KEY#GEN.N-1
+// and SUM the first 16 hex digits of the value's SHA-256.
+const chunkHead = "atl-chunks:v1:"
+
+// ErrCorrupt reports a stored secret that cannot be read back as written:
+// truncated, missing parts, or written by something else.
+var ErrCorrupt = errors.New("stored secret is corrupt")
+
+// Vault stores named secrets in a Backend under one service name. A value
+// larger than the item size is split across several items; the head item is
+// written last, so a crash part-way leaves the previous value readable. Every
+// write is read back and compared before Set returns.
+type Vault struct {
+	backend  Backend
+	service  string
+	itemSize int
+}
+
+// NewVault returns a Vault over b. itemSize is the largest value written to
+// one item; zero means no limit (PlatformItemSize is the right value for the
+// system keychain).
+func NewVault(b Backend, service string, itemSize int) *Vault {
+	return &Vault{backend: b, service: service, itemSize: itemSize}
+}
+
+// Get returns the value stored under key, ErrNotFound, ErrCorrupt, or the
+// backend's error.
+func (v *Vault) Get(key string) (string, error) {
+	head, err := v.backend.Get(v.service, key)
+	if err != nil {
+		return "", err
+	}
+	c, ok, err := parseChunkHead(head)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return head, nil
+	}
+	var b strings.Builder
+	for i := range c.n {
+		part, err := v.backend.Get(v.service, c.partName(key, i))
+		if errors.Is(err, ErrNotFound) {
+			return "", fmt.Errorf("%w: part %d of %d is missing", ErrCorrupt, i+1, c.n)
+		}
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(part)
+	}
+	value := b.String()
+	if checksum(value) != c.sum {
+		return "", fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	return value, nil
+}
+
+// Set stores value under key, reads it back and removes the parts of the
+// value it replaced.
+func (v *Vault) Set(key, value string) error {
+	if len(value) > MaxSecretSize {
+		return fmt.Errorf("%w: %d bytes (at most %d)", ErrTooBig, len(value), MaxSecretSize)
+	}
+	oldHead, err := v.backend.Get(v.service, key)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	old, oldChunked, _ := parseChunkHead(oldHead)
+
+	head := value
+	if (v.itemSize > 0 && len(value) > v.itemSize) || strings.HasPrefix(value, chunkHead) {
+		c := chunks{gen: newGeneration(), sum: checksum(value)}
+		size := v.itemSize
+		if size <= 0 {
+			size = len(value)
+		}
+		parts := split(value, size)
+		c.n = len(parts)
+		for i, p := range parts {
+			if err := v.backend.Set(v.service, c.partName(key, i), p); err != nil {
+				return err
+			}
+		}
+		head = c.head()
+	}
+	if err := v.backend.Set(v.service, key, head); err != nil {
+		return err
+	}
+	got, err := v.Get(key)
+	if err != nil {
+		return fmt.Errorf("reading back what was written: %w", err)
+	}
+	if got != value {
+		return fmt.Errorf("%w: read back a different value than was written", ErrCorrupt)
+	}
+	if oldChunked {
+		v.deleteParts(key, old)
+	}
+	return nil
+}
+
+// Delete removes key and its parts. Deleting a missing key is not an error.
+func (v *Vault) Delete(key string) error {
+	head, err := v.backend.Get(v.service, key)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := v.backend.Delete(v.service, key); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if c, ok, _ := parseChunkHead(head); ok {
+		v.deleteParts(key, c)
+	}
+	return nil
+}
+
+// deleteParts removes the part items of an old value. It is best effort:
+// a leftover part holds only a fragment and is never read again.
+func (v *Vault) deleteParts(key string, c chunks) {
+	for i := range c.n {
+		_ = v.backend.Delete(v.service, c.partName(key, i))
+	}
+}
+
+type chunks struct {
+	gen string
+	n   int
+	sum string
+}
+
+func (c chunks) head() string {
+	return fmt.Sprintf("%s%s:%d:%s", chunkHead, c.gen, c.n, c.sum)
+}
+
+func (c chunks) partName(key string, i int) string {
+	return fmt.Sprintf("%s#%s.%d", key, c.gen, i)
+}
+
+// maxParts bounds how many parts a head may name: MaxSecretSize in parts of
+// at least 256 bytes.
+const maxParts = MaxSecretSize / 256
+
+func parseChunkHead(head string) (chunks, bool, error) {
+	rest, ok := strings.CutPrefix(head, chunkHead)
+	if !ok {
+		return chunks{}, false, nil
+	}
+	f := strings.Split(rest, ":")
+	if len(f) != 3 {
+		return chunks{}, false, fmt.Errorf("%w: malformed head", ErrCorrupt)
+	}
+	n, err := strconv.Atoi(f[1])
+	if err != nil || n < 1 || n > maxParts || f[0] == "" || len(f[2]) != 16 {
+		return chunks{}, false, fmt.Errorf("%w: malformed head", ErrCorrupt)
+	}
+	return chunks{gen: f[0], n: n, sum: f[2]}, true, nil
+}
+
+func split(s string, size int) []string {
+	var parts []string
+	for len(s) > size {
+		parts = append(parts, s[:size])
+		s = s[size:]
+	}
+	return append(parts, s)
+}
+
+func checksum(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:8])
+}
+
+func newGeneration() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b)
+}

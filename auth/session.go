@@ -344,6 +344,19 @@ func (s *Session) Save(ctx context.Context, p *store.Profile, g store.Grant) (wh
 	return where, nil
 }
 
+// CheckKeychain makes sure the system keychain answers, so that a login
+// fails before the browser opens rather than after the user consented.
+func (s *Session) CheckKeychain() error {
+	v, _, err := s.vault(store.StorageKeychain)
+	if err != nil {
+		return err
+	}
+	if _, err := v.Get(s.keychainKey()); err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrCorrupt) {
+		return err
+	}
+	return nil
+}
+
 // Logout removes the profile's tokens and metadata. It reports whether
 // there was anything to remove.
 func (s *Session) Logout(ctx context.Context) (bool, error) {

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/atl-cli/atl/auth"
+	"github.com/atl-cli/atl/store"
+	"github.com/pkg/browser"
+	"golang.org/x/term"
+)
+
+// ioStreams are the command's standard streams, injected so tests can read
+// what a command prints.
+type ioStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// Interactive reports whether a person can answer a prompt: stdin and
+	// stderr are terminals.
+	Interactive bool
+}
+
+// factory holds everything a command needs from the outside world. main
+// builds the real one; tests build one with fakes.
+type factory struct {
+	IO         *ioStreams
+	Getenv     func(string) string
+	Environ    func() []string
+	Now        func() time.Time
+	HTTPClient *http.Client
+	Keychain   store.Backend
+	ItemSize   int
+	// OpenURL opens the system browser when neither ATL_BROWSER nor
+	// BROWSER is set.
+	OpenURL  func(url string) error
+	LockWait time.Duration
+	Retry    auth.RetryPolicy
+}
+
+func newSystemFactory() *factory {
+	return &factory{
+		IO: &ioStreams{
+			In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+			Interactive: term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stderr.Fd())),
+		},
+		Getenv:     os.Getenv,
+		Environ:    os.Environ,
+		Now:        time.Now,
+		HTTPClient: &http.Client{Timeout: 30 * time.Second},
+		Keychain:   store.Keyring{},
+		ItemSize:   store.PlatformItemSize,
+		OpenURL:    openSystemBrowser,
+	}
+}
+
+// configDir is ATL_CONFIG_DIR, else the OS's user config dir plus "atl".
+func (f *factory) configDir() (string, error) {
+	if d := f.Getenv("ATL_CONFIG_DIR"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "", errors.New("cannot find a config directory: set ATL_CONFIG_DIR")
+	}
+	return filepath.Join(d, "atl"), nil
+}
+
+// session returns the token source of profile.
+func (f *factory) session(profile string) (*auth.Session, error) {
+	dirPath, err := f.configDir()
+	if err != nil {
+		return nil, err
+	}
+	dir := store.NewDir(dirPath)
+	dir.Warn = f.IO.ErrOut
+	return &auth.Session{
+		Dir:          dir,
+		Profile:      profile,
+		Keychain:     f.Keychain,
+		ItemSize:     f.ItemSize,
+		ClientSecret: f.Getenv("ATL_CLIENT_SECRET"),
+		HTTPClient:   f.HTTPClient,
+		Now:          f.Now,
+		LockWait:     f.LockWait,
+		Retry:        f.Retry,
+	}, nil
+}
+
+// openBrowser opens url with ATL_BROWSER, else BROWSER (a command line whose
+// last argument becomes the URL), else the system's default browser. The
+// browser gets the URL and an environment without atl's secrets; its output
+// never reaches atl's stdout. atl does not wait for it.
+func (f *factory) openBrowser(url string) error {
+	cmdline := f.Getenv("ATL_BROWSER")
+	if cmdline == "" {
+		cmdline = f.Getenv("BROWSER")
+	}
+	if cmdline == "" {
+		return f.OpenURL(url)
+	}
+	args := strings.Fields(cmdline)
+	cmd := exec.Command(args[0], append(args[1:], url)...)
+	cmd.Env = childEnv(f.Environ())
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go func() { _ = cmd.Wait() }() // reap it; its exit status is not ours
+	return nil
+}
+
+// childEnv drops atl's secrets from the environment a child inherits.
+func childEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "ATL_CLIENT_SECRET=") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+func openSystemBrowser(url string) error {
+	// pkg/browser writes the opener's output to these; keep ours clean.
+	browser.Stdout, browser.Stderr = io.Discard, io.Discard
+	return browser.OpenURL(url)
+}

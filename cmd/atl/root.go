@@ -1,0 +1,81 @@
+package main
+
+import (
+	"github.com/atl-cli/atl/auth"
+	"github.com/atl-cli/atl/store"
+	"github.com/spf13/cobra"
+)
+
+// globalOptions are the flags every command has.
+type globalOptions struct {
+	Profile string
+}
+
+func newRootCmd(f *factory) *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:   "atl",
+		Short: "Sign in to Atlassian Cloud and serve access tokens to your scripts",
+		Long: `atl signs you in to Atlassian Cloud with OAuth 2.0 (3LO) in your browser,
+keeps the refresh token in your OS keychain, and prints valid access tokens:
+
+  atl login
+  curl -H "Authorization: Bearer $(atl token)" https://api.atlassian.com/...
+
+Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
+130 interrupted.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if !store.ValidProfileName(g.Profile) {
+				return usageErrorf("invalid --profile %q: use letters, digits, '.', '_' and '-'", g.Profile)
+			}
+			return nil
+		},
+	}
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out) // --help output, asked for, goes to stdout
+	root.SetErr(f.IO.ErrOut)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &usageError{err: err}
+	})
+	root.CompletionOptions.DisableDefaultCmd = true
+
+	defProfile := f.Getenv("ATL_PROFILE")
+	if defProfile == "" {
+		defProfile = "default"
+	}
+	root.PersistentFlags().StringVar(&g.Profile, "profile", defProfile, "name of the stored login to use (env ATL_PROFILE)")
+
+	root.AddCommand(
+		newLoginCmd(f, g),
+		newWhoamiCmd(f, g),
+		newTokenCmd(f, g),
+		newLogoutCmd(f, g),
+	)
+	return root
+}
+
+// noArgs rejects positional arguments as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("unexpected argument %q for %q; see `%s --help`", args[0], cmd.CommandPath(), cmd.CommandPath())
+	}
+	return nil
+}
+
+// helpEnv is the environment section shared by the commands' help.
+const helpEnv = `
+Environment:
+  ATL_CLIENT_ID      the OAuth app's client id (developer console)
+  ATL_CLIENT_SECRET  the app's secret, if it has one (read at login, then kept in the keychain)
+  ATL_CALLBACK_URL   the app's registered callback URL (default ` + auth.DefaultCallbackURL + `)
+  ATL_AUTH_URL       authorization server (default ` + auth.DefaultAuthURL + `)
+  ATL_API_URL        API server (default ` + auth.DefaultAPIURL + `)
+  ATL_CONFIG_DIR     where metadata lives (default: the OS config dir + /atl)
+  ATL_PROFILE        the stored login to use (default "default")
+  ATL_BROWSER, BROWSER  command to open the browser; the URL is its last argument`

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+type tokenOptions struct {
+	f    *factory
+	g    *globalOptions
+	JSON bool
+}
+
+func newTokenCmd(f *factory, g *globalOptions) *cobra.Command {
+	opts := &tokenOptions{f: f, g: g}
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Print a valid access token",
+		Long: `Print a valid access token and a newline on stdout, and nothing else.
+
+The cached token is printed while it has more than a minute left; otherwise atl
+refreshes it (one refresh across all concurrent atl processes), stores the
+rotated refresh token, and prints the new access token. Messages go to stderr.
+Exit code 4 means there is no usable login: run atl login.`,
+		Example: `  curl -H "Authorization: Bearer $(atl token)" https://api.atlassian.com/me
+  atl token --json | jq -r .expires_at`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runToken(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the token with its expiry, site and scopes as JSON")
+	return cmd
+}
+
+type tokenJSON struct {
+	AccessToken string   `json:"access_token"`
+	ExpiresAt   string   `json:"expires_at"`
+	TokenType   string   `json:"token_type"`
+	CloudID     string   `json:"cloud_id"`
+	SiteURL     string   `json:"site_url"`
+	Scopes      []string `json:"scopes"`
+}
+
+func runToken(ctx context.Context, opts *tokenOptions) error {
+	s, err := opts.f.session(opts.g.Profile)
+	if err != nil {
+		return err
+	}
+	c, err := s.Current(ctx)
+	if err != nil {
+		return err
+	}
+	out := opts.f.IO.Out
+	if !opts.JSON {
+		_, err = fmt.Fprintln(out, c.Token.AccessToken)
+		return err
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(tokenJSON{
+		AccessToken: c.Token.AccessToken,
+		ExpiresAt:   c.Token.Expiry.UTC().Format(time.RFC3339),
+		TokenType:   "Bearer",
+		CloudID:     c.Profile.Site.ID,
+		SiteURL:     c.Profile.Site.URL,
+		Scopes:      c.Profile.Scopes,
+	})
+}

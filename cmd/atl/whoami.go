@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/atl-cli/atl/auth"
+	"github.com/spf13/cobra"
+)
+
+type whoamiOptions struct {
+	f    *factory
+	g    *globalOptions
+	JSON bool
+}
+
+func newWhoamiCmd(f *factory, g *globalOptions) *cobra.Command {
+	opts := &whoamiOptions{f: f, g: g}
+	cmd := &cobra.Command{
+		Use:   "whoami",
+		Short: "Show who you are logged in as, on which site, with which scopes",
+		Long: `Ask Atlassian who the stored login belongs to, refreshing the token as
+needed, so a success proves the login works.`,
+		Example: `  atl whoami
+  atl whoami --json | jq -r .site.url`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runWhoami(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print as JSON")
+	return cmd
+}
+
+type whoamiJSON struct {
+	AccountID string   `json:"account_id"`
+	Name      string   `json:"name"`
+	Email     string   `json:"email"`
+	Site      siteJSON `json:"site"`
+	Scopes    []string `json:"scopes"`
+	ExpiresAt string   `json:"expires_at"`
+	Profile   string   `json:"profile"`
+	Storage   string   `json:"storage"`
+}
+
+type siteJSON struct {
+	ID   string `json:"id"`
+	URL  string `json:"url"`
+	Name string `json:"name"`
+}
+
+func runWhoami(ctx context.Context, opts *whoamiOptions) error {
+	f := opts.f
+	s, err := f.session(opts.g.Profile)
+	if err != nil {
+		return err
+	}
+	c, err := s.Current(ctx)
+	if err != nil {
+		return err
+	}
+	p := c.Profile
+	api := auth.Client{APIURL: p.APIURL}.API(f.HTTPClient)
+	m, err := api.Myself(ctx, c.Token.AccessToken, p.Site.ID)
+	var apiErr *auth.APIError
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized {
+		// The token was refused before its expiry (revoked, or clocks
+		// disagree): one forced refresh, then one more try.
+		if c, err = s.Refresh(ctx, c.Token.AccessToken); err != nil {
+			return err
+		}
+		m, err = api.Myself(ctx, c.Token.AccessToken, p.Site.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("asking Atlassian who you are: %w", err)
+	}
+	email := firstNonEmpty(m.EmailAddress, p.Email)
+	out := whoamiJSON{
+		AccountID: m.AccountID,
+		Name:      m.DisplayName,
+		Email:     email,
+		Site:      siteJSON{ID: p.Site.ID, URL: p.Site.URL, Name: p.Site.Name},
+		Scopes:    p.Scopes,
+		ExpiresAt: c.Token.Expiry.UTC().Format(time.RFC3339),
+		Profile:   opts.g.Profile,
+		Storage:   c.Where,
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(f.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	w := f.IO.Out
+	fmt.Fprintf(w, "%s (account %s) on %s\n", describeUser(identity{Name: out.Name, Email: out.Email}), out.AccountID, out.Site.URL)
+	fmt.Fprintf(w, "  site:    %s (cloud id %s)\n", out.Site.Name, out.Site.ID)
+	fmt.Fprintf(w, "  scopes:  %s\n", strings.Join(out.Scopes, " "))
+	fmt.Fprintf(w, "  token:   valid until %s\n", c.Token.Expiry.Local().Format(time.RFC3339))
+	fmt.Fprintf(w, "  stored:  %s\n", out.Storage)
+	return nil
+}

@@ -156,7 +156,7 @@ func (s *Session) Current(ctx context.Context) (*Current, error) {
 	if s.fresh(g) {
 		return current(p, g, where), nil
 	}
-	return s.refresh(ctx, g.AccessToken)
+	return s.refresh(ctx, "")
 }
 
 // Token implements the shape of oauth2.TokenSource with a context.
@@ -191,7 +191,8 @@ func (t tokenSource) Token() (*oauth2.Token, error) { return t.s.Token(t.ctx) }
 
 // refresh runs under the profile's lock: it re-reads the store (another
 // process may have refreshed while this one waited), and only if the
-// access token is still stale spends the refresh token.
+// access token is still not fresh, or is stale (refused by the API),
+// spends the refresh token.
 func (s *Session) refresh(ctx context.Context, stale string) (*Current, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -229,7 +230,7 @@ func (s *Session) refresh(ctx context.Context, stale string) (*Current, error) {
 			return nil, s.loginRequired(dead.Error(), dead)
 		}
 		var re *retryableError
-		if errors.As(err, &re) && g.AccessToken != stale && g.Expiry.After(s.now()) {
+		if errors.As(err, &re) && g.AccessToken != "" && g.AccessToken != stale && g.Expiry.After(s.now()) {
 			// Atlassian is unreachable but the cached token still works
 			// for a little while: serve it rather than fail a script.
 			return current(p, g, where), nil

@@ -86,6 +86,11 @@ type Options struct {
 	// TokenBytes is the length in characters of generated access and
 	// refresh tokens; default 64.
 	TokenBytes int
+	// ReuseInterval is how long a rotated refresh token may still be
+	// used, as Atlassian's 10-minute leeway allows. Zero (the default) is
+	// strict: any reuse of a rotated token revokes the whole grant. Reuse
+	// after the interval always does.
+	ReuseInterval time.Duration
 	// Deny makes the consent page deny instead of approve (see SetDeny).
 	Deny bool
 	// Now is the clock used for token and code expiry; default time.Now.
@@ -149,8 +154,9 @@ type accessToken struct {
 }
 
 type refreshToken struct {
-	g    *grant
-	used bool
+	g      *grant
+	used   bool
+	usedAt time.Time
 }
 
 type pendingAuth struct {
@@ -751,6 +757,8 @@ func (s *Server) tokenFromRefresh(w http.ResponseWriter, params url.Values) {
 	case t == nil || t.g.clientID != s.opts.ClientID:
 		writeJSON(w, http.StatusForbidden, InvalidRefreshTokenBody)
 		return
+	case t.used && !t.g.revoked && now.Sub(t.usedAt) < s.opts.ReuseInterval:
+		// Within the reuse interval the old token still works, once more.
 	case t.used:
 		// Reuse of a rotated refresh token: revoke the whole grant.
 		if !t.g.revoked {
@@ -763,7 +771,9 @@ func (s *Server) tokenFromRefresh(w http.ResponseWriter, params url.Values) {
 		writeJSON(w, http.StatusForbidden, InvalidRefreshTokenBody)
 		return
 	}
-	t.used = true
+	if !t.used {
+		t.used, t.usedAt = true, now
+	}
 	writeJSON(w, http.StatusOK, s.issueLocked(t.g, now))
 }
 

@@ -480,7 +480,7 @@ func TestLockHeldTooLongIsAClearError(t *testing.T) {
 
 func TestUnreadableStoredDataNeedsLogin(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
+		name   string
 		break_ func(f *fixture)
 	}{
 		{"garbage grant", func(f *fixture) { _ = f.keys.Set(auth.KeychainService, "profile:default", "hunter2") }},

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atl-cli/atl/auth"
+	"github.com/atl-cli/atl/auth/authtest"
+	"github.com/atl-cli/atl/store"
+	"github.com/atl-cli/atl/store/storetest"
+)
+
+// testFactory returns a factory with fake streams, environment and keychain.
+func testFactory(t *testing.T, env map[string]string) (*factory, *bytes.Buffer, *bytes.Buffer, *storetest.Memory) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	keys := storetest.NewMemory()
+	if env == nil {
+		env = map[string]string{}
+	}
+	if _, ok := env["ATL_CONFIG_DIR"]; !ok {
+		env["ATL_CONFIG_DIR"] = t.TempDir()
+	}
+	f := &factory{
+		IO:         &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Getenv:     func(k string) string { return env[k] },
+		Environ:    func() []string { return nil },
+		Now:        time.Now,
+		HTTPClient: &http.Client{Timeout: 5 * time.Second},
+		Keychain:   keys,
+		OpenURL:    func(string) error { return errors.New("no browser in tests") },
+	}
+	return f, &out, &errOut, keys
+}
+
+// execute runs atl with args in-process and returns its exit code.
+func execute(f *factory, args ...string) int {
+	root := newRootCmd(f)
+	root.SetArgs(args)
+	return exitCode(root.ExecuteContext(context.Background()), f.IO.ErrOut)
+}
+
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{errors.New("boom"), 1},
+		{usageErrorf("bad"), 2},
+		{fmt.Errorf("wrapped: %w", &auth.LoginRequiredError{Reason: "not logged in"}), 4},
+		{fmt.Errorf("login interrupted: %w", context.Canceled), 130},
+		{&auth.ClientError{ClientID: "x", Status: 401}, 1},
+	} {
+		var errOut bytes.Buffer
+		if got := exitCode(tc.err, &errOut); got != tc.want {
+			t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)
+		}
+		if tc.err != nil && (!strings.HasPrefix(errOut.String(), "atl: ") || strings.Count(errOut.String(), "\n") != 1) {
+			t.Errorf("error not printed as one line: %q", errOut.String())
+		}
+	}
+	var errOut bytes.Buffer
+	exitCode(errors.New("multi\nline\x1b[31m error"), &errOut)
+	if strings.ContainsAny(errOut.String()[:errOut.Len()-1], "\n\x1b") {
+		t.Errorf("control characters reached the terminal: %q", errOut.String())
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"bogus"},
+		{"token", "--bogus"},
+		{"token", "extra"},
+		{"login", "--timeout", "soon"},
+		{"--profile", "../etc", "token"},
+	} {
+		f, out, errOut, _ := testFactory(t, nil)
+		if code := execute(f, args...); code != 2 {
+			t.Errorf("atl %v: exit %d, want 2 (stderr %q)", args, code, errOut)
+		}
+		if out.Len() != 0 {
+			t.Errorf("atl %v wrote to stdout: %q", args, out)
+		}
+	}
+}
+
+func TestLoginHelpNamesTheDefaultCallback(t *testing.T) {
+	f, out, _, _ := testFactory(t, nil)
+	if code := execute(f, "login", "--help"); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(out.String(), auth.DefaultCallbackURL) {
+		t.Fatalf("login --help does not show %s", auth.DefaultCallbackURL)
+	}
+}
+
+func TestTokenWhenNotLoggedIn(t *testing.T) {
+	f, out, errOut, _ := testFactory(t, nil)
+	if code := execute(f, "token"); code != 4 {
+		t.Fatalf("exit %d", code)
+	}
+	if out.Len() != 0 || !strings.Contains(errOut.String(), "atl login") {
+		t.Fatalf("stdout %q, stderr %q", out, errOut)
+	}
+}
+
+func TestInProcessLoginStoresSecretsOnlyInKeychain(t *testing.T) {
+	port := freePort(t)
+	callback := fmt.Sprintf("http://127.0.0.1:%d/callback", port)
+	srv := authtest.NewServer(authtest.Options{ClientID: "cid", ClientSecret: "csecret", RedirectURI: callback})
+	defer srv.Close()
+	env := map[string]string{
+		"ATL_CLIENT_ID": "cid", "ATL_CLIENT_SECRET": "csecret", "ATL_CALLBACK_URL": callback,
+		"ATL_AUTH_URL": srv.URL(), "ATL_API_URL": srv.URL(),
+	}
+	f, out, errOut, keys := testFactory(t, env)
+	browsed := make(chan error, 1)
+	f.OpenURL = func(u string) error {
+		go func() {
+			_, _, err := authtest.Browse(context.Background(), nil, u)
+			browsed <- err
+		}()
+		return nil
+	}
+	if code := execute(f, "login"); code != 0 {
+		t.Fatalf("login: exit %d: %s", code, errOut)
+	}
+	if err := <-browsed; err != nil {
+		t.Fatal(err)
+	}
+	if out.Len() != 0 {
+		t.Fatalf("login wrote to stdout: %q", out)
+	}
+	raw, err := store.NewVault(keys, auth.KeychainService, 0).Get("profile:default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := store.DecodeGrant(raw)
+	if err != nil || g.ClientSecret != "csecret" || g.RefreshToken == "" {
+		t.Fatalf("grant = %+v, %v", g, err)
+	}
+	assertNoSecretsInFiles(t, env["ATL_CONFIG_DIR"], "csecret", g.RefreshToken, g.AccessToken)
+
+	// A later refresh works without the secret in the environment.
+	delete(env, "ATL_CLIENT_SECRET")
+	g.Expiry = time.Now().Add(-time.Minute)
+	enc, _ := store.EncodeGrant(g)
+	_ = store.NewVault(keys, auth.KeychainService, 0).Set("profile:default", enc)
+	out.Reset()
+	if code := execute(f, "token"); code != 0 {
+		t.Fatalf("token: exit %d: %s", code, errOut)
+	}
+	if srv.Count("token:refresh_token") != 1 || srv.LastTokenRequest().Get("client_secret") != "csecret" {
+		t.Fatalf("refresh did not use the stored secret")
+	}
+}
+
+func TestKeychainFailureFailsLoginBeforeTheBrowser(t *testing.T) {
+	f, _, errOut, keys := testFactory(t, map[string]string{"ATL_CLIENT_ID": "cid"})
+	keys.Fail(&store.KeychainError{Op: "read", Cause: "the keyring is locked", Fix: "unlock it"})
+	opened := false
+	f.OpenURL = func(string) error { opened = true; return nil }
+	if code := execute(f, "login", "--callback-url", fmt.Sprintf("http://127.0.0.1:%d/callback", freePort(t))); code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	if opened {
+		t.Fatal("the browser was opened although the login could not be stored")
+	}
+	if !strings.Contains(errOut.String(), "locked") {
+		t.Fatalf("stderr %q", errOut)
+	}
+}
+
+func TestChooseSite(t *testing.T) {
+	sites := []auth.Resource{
+		{ID: "id-1", URL: "https://alpha.atlassian.net", Name: "alpha"},
+		{ID: "id-2", URL: "https://beta.atlassian.net", Name: "Beta"},
+	}
+	for _, tc := range []struct {
+		sites       []auth.Resource
+		want, input string
+		interactive bool
+		wantID      string
+		wantUsage   bool
+	}{
+		{sites: sites[:1], wantID: "id-1"},
+		{sites: sites, want: "id-2", wantID: "id-2"},
+		{sites: sites, want: "beta", wantID: "id-2"},
+		{sites: sites, want: "https://beta.atlassian.net/", wantID: "id-2"},
+		{sites: sites, want: "BETA.atlassian.net", wantID: "id-2"},
+		{sites: sites, want: "gamma", wantUsage: true},
+		{sites: sites, wantUsage: true},
+		{sites: sites, interactive: true, input: "x\n2\n", wantID: "id-2"},
+		{sites: sites, interactive: true, input: "", wantUsage: true},
+	} {
+		var errOut bytes.Buffer
+		got, err := chooseSite(tc.sites, tc.want, &ioStreams{In: strings.NewReader(tc.input), ErrOut: &errOut, Interactive: tc.interactive})
+		var ue *usageError
+		if tc.wantUsage != errors.As(err, &ue) {
+			t.Errorf("%+v: err = %v", tc, err)
+			continue
+		}
+		if !tc.wantUsage && got.ID != tc.wantID {
+			t.Errorf("%+v: got %s", tc, got.ID)
+		}
+	}
+	if _, err := chooseSite(nil, "", &ioStreams{}); err == nil {
+		t.Error("no sites: no error")
+	}
+}
+
+func TestParseScopes(t *testing.T) {
+	got, err := parseScopes([]string{"offline_access read:me", "read:me", "read:jira-user"})
+	if err != nil || strings.Join(got, " ") != "offline_access read:me read:jira-user" {
+		t.Fatalf("got %v %v", got, err)
+	}
+	if got, _ := parseScopes(nil); strings.Join(got, " ") != strings.Join(auth.DefaultScopes(), " ") {
+		t.Fatalf("default scopes = %v", got)
+	}
+	if _, err := parseScopes([]string{" "}); err == nil {
+		t.Fatal("empty scopes accepted")
+	}
+}
+
+func TestBrowserCommandGetsURLLastAndNoSecret(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("uses a shell script")
+	}
+	dir := t.TempDir()
+	script := filepath.Join(dir, "browser")
+	record := filepath.Join(dir, "record")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > "+record+".tmp\nenv >> "+record+".tmp\nmv "+record+".tmp "+record+"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	f, _, _, _ := testFactory(t, map[string]string{"ATL_BROWSER": script + " --new-window"})
+	f.Environ = func() []string { return []string{"PATH=/usr/bin:/bin", "ATL_CLIENT_SECRET=s3cret", "HOME=/home/x"} }
+	if err := f.openBrowser("http://example.test/authorize?x=1"); err != nil {
+		t.Fatal(err)
+	}
+	var b []byte
+	for i := 0; i < 200; i++ {
+		if b, _ = os.ReadFile(record); len(b) > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	lines := strings.Split(string(b), "\n")
+	if len(lines) < 2 || lines[0] != "--new-window" || lines[1] != "http://example.test/authorize?x=1" {
+		t.Fatalf("browser args = %q", lines)
+	}
+	if strings.Contains(string(b), "s3cret") || !strings.Contains(string(b), "HOME=/home/x") {
+		t.Fatalf("browser environment wrong:\n%s", b)
+	}
+}
+
+func TestReadSecret(t *testing.T) {
+	if s, err := readSecret(strings.NewReader("  abc \nrest")); err != nil || s != "abc" {
+		t.Fatalf("got %q %v", s, err)
+	}
+	if _, err := readSecret(strings.NewReader("")); err == nil {
+		t.Fatal("empty secret accepted")
+	}
+}

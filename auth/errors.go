@@ -100,22 +100,59 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("%s %s: HTTP %d%s", e.Method, e.Path, e.Status, hint)
 }
 
-// CleanText makes text from a server safe to show on a terminal: control
-// characters (ANSI escapes included) are dropped and the result is cut to
-// max runes.
+// CleanText makes text from a server safe to show on a terminal: escape
+// sequences (CSI and OSC) are removed whole, other control and format
+// characters dropped, and the result cut to max runes.
 func CleanText(s string, max int) string {
 	var b strings.Builder
+	rs := []rune(s)
 	n := 0
-	for _, r := range s {
-		if n >= max {
-			b.WriteString("…")
-			break
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		if r == 0x1b || r == 0x9b || r == 0x9d {
+			i = skipEscape(rs, i)
+			continue
 		}
 		if unicode.IsControl(r) || r == unicode.ReplacementChar || unicode.Is(unicode.Cf, r) {
 			continue
+		}
+		if n >= max {
+			b.WriteString("…")
+			break
 		}
 		b.WriteRune(r)
 		n++
 	}
 	return b.String()
+}
+
+// skipEscape returns the index of the last rune of the escape sequence
+// starting at rs[i].
+func skipEscape(rs []rune, i int) int {
+	kind := rs[i]
+	if kind == 0x1b {
+		if i+1 >= len(rs) {
+			return i
+		}
+		switch rs[i+1] {
+		case '[':
+			kind = 0x9b
+		case ']', 'P', '_', '^':
+			kind = 0x9d
+		default:
+			return i + 1 // a two-character escape
+		}
+		i++
+	}
+	for j := i + 1; j < len(rs); j++ {
+		switch {
+		case kind == 0x9b && rs[j] >= 0x40 && rs[j] <= 0x7e:
+			return j
+		case kind == 0x9d && (rs[j] == 0x07 || rs[j] == 0x9c):
+			return j
+		case kind == 0x9d && rs[j] == 0x1b && j+1 < len(rs) && rs[j+1] == '\\':
+			return j + 1
+		}
+	}
+	return len(rs) - 1
 }

@@ -592,3 +592,48 @@ func TestE2EChromiumLogin(t *testing.T) {
 		t.Fatalf("whoami after a Chromium login: exit %d %s %s", code, out, errOut)
 	}
 }
+
+func TestE2EDebugTraceRedactsEverySecret(t *testing.T) {
+	e := newE2E(t, authtest.Options{})
+	args := []string{"login", "--debug"}
+	if !realKeychain() {
+		args = append(args, "--insecure-storage")
+	}
+	_, loginTrace, code := e.run(args...)
+	if code != 0 {
+		t.Fatalf("login: exit %d: %s", code, loginTrace)
+	}
+	exchange := e.srv.LastTokenRequest()
+	first := e.grant()
+	e.expire()
+	e.env["ATL_DEBUG"] = "1"
+	out, refreshTrace, code := e.run("token")
+	if code != 0 {
+		t.Fatalf("token: exit %d: %s", code, refreshTrace)
+	}
+	second := e.grant()
+	trace := loginTrace + refreshTrace
+	for _, want := range []string{"> POST " + e.srv.URL() + "/oauth/token", "< 200 OK", "> GET " + e.srv.URL() + "/oauth/token/accessible-resources", "[REDACTED]"} {
+		if !strings.Contains(trace, want) {
+			t.Errorf("trace lacks %q", want)
+		}
+	}
+	secrets := map[string]string{
+		"code":                 exchange.Get("code"),
+		"code_verifier":        exchange.Get("code_verifier"),
+		"client_secret":        "e2e-client-secret-value",
+		"first access token":   first.AccessToken,
+		"first refresh token":  first.RefreshToken,
+		"second access token":  second.AccessToken,
+		"second refresh token": second.RefreshToken,
+		"printed access token": strings.TrimSpace(out),
+	}
+	for name, s := range secrets {
+		if s == "" {
+			t.Fatalf("test setup: %s is empty", name)
+		}
+		if strings.Contains(trace, s) {
+			t.Errorf("the debug trace shows the %s", name)
+		}
+	}
+}

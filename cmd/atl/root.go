@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/http"
+
 	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/store"
 	"github.com/spf13/cobra"
@@ -9,6 +11,7 @@ import (
 // globalOptions are the flags every command has.
 type globalOptions struct {
 	Profile string
+	Debug   bool
 }
 
 func newRootCmd(f *factory) *cobra.Command {
@@ -34,6 +37,12 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 			if !store.ValidProfileName(g.Profile) {
 				return usageErrorf("invalid --profile %q: use letters, digits, '.', '_' and '-'", g.Profile)
 			}
+			if g.Debug || f.Getenv("ATL_DEBUG") == "1" {
+				f.HTTPClient = &http.Client{
+					Timeout:   f.HTTPClient.Timeout,
+					Transport: &auth.DebugTransport{Base: f.HTTPClient.Transport, Out: f.IO.ErrOut},
+				}
+			}
 			return nil
 		},
 	}
@@ -49,6 +58,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 	if defProfile == "" {
 		defProfile = "default"
 	}
+	root.PersistentFlags().BoolVar(&g.Debug, "debug", false, "trace HTTP requests on stderr, secrets redacted (env ATL_DEBUG=1)")
 	root.PersistentFlags().StringVar(&g.Profile, "profile", defProfile, "name of the stored login to use (env ATL_PROFILE)")
 
 	root.AddCommand(
@@ -78,4 +88,5 @@ Environment:
   ATL_API_URL        API server (default ` + auth.DefaultAPIURL + `)
   ATL_CONFIG_DIR     where metadata lives (default: the OS config dir + /atl)
   ATL_PROFILE        the stored login to use (default "default")
+  ATL_DEBUG=1        trace HTTP on stderr with secrets redacted (as --debug)
   ATL_BROWSER, BROWSER  command to open the browser; the URL is its last argument`

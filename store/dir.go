@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -84,8 +85,13 @@ func (d *Dir) Path() string { return d.path }
 
 var profileNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
-// ValidProfileName reports whether name can name a profile.
-func ValidProfileName(name string) bool { return profileNameRE.MatchString(name) }
+// ValidProfileName reports whether name can name a profile. A name ending
+// in ".tokens" is refused: its metadata file NAME.tokens.json would be the
+// token file of the profile NAME (compared without case, as macOS and
+// Windows compare file names).
+func ValidProfileName(name string) bool {
+	return profileNameRE.MatchString(name) && !strings.HasSuffix(strings.ToLower(name), ".tokens")
+}
 
 func (d *Dir) profilesDir() string { return filepath.Join(d.path, "profiles") }
 
@@ -136,8 +142,14 @@ func (d *Dir) readPrivate(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := d.tighten(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
+	dirs := []string{d.path}
+	if parent := filepath.Dir(path); parent != filepath.Clean(d.path) {
+		dirs = append(dirs, parent)
+	}
+	for _, dir := range dirs {
+		if err := d.tighten(dir, 0o700); err != nil {
+			return nil, err
+		}
 	}
 	if err := d.tighten(path, 0o600); err != nil {
 		return nil, err
@@ -172,7 +184,19 @@ func (d *Dir) writePrivate(path string, b []byte) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	// The rename is durable only once the directory is synced: without
+	// this, a crash can bring back the old file (an old, spent refresh
+	// token for the insecure storage). Best effort: not every system can.
+	if runtime.GOOS != "windows" {
+		if dir, err := os.Open(filepath.Dir(path)); err == nil {
+			_ = dir.Sync()
+			dir.Close()
+		}
+	}
+	return nil
 }
 
 // Settings reads config.json. A missing file gives zero Settings.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 )
 
 // FileBackend keeps secrets in one private (0600) JSON file: the opt-in
@@ -43,7 +44,14 @@ func (f *FileBackend) load() (map[string]string, error) {
 	return m, nil
 }
 
-func key(service, user string) string { return service + "/" + user }
+// key names an item in the file: "SERVICE/USER", with '%' and '/' escaped
+// in the service so that the first '/' always ends it ("atl/profile:x"
+// for the names atl uses; ("a/b", "c") and ("a", "b/c") stay apart).
+func key(service, user string) string {
+	return serviceEscaper.Replace(service) + "/" + user
+}
+
+var serviceEscaper = strings.NewReplacer("%", "%25", "/", "%2F")
 
 // Get implements Backend.
 func (f *FileBackend) Get(service, user string) (string, error) {
@@ -71,9 +79,16 @@ func (f *FileBackend) Set(service, user, value string) error {
 	return f.save(m)
 }
 
-// Delete implements Backend.
+// Delete implements Backend. A corrupt file is removed: nothing in it can
+// be read, and Set would overwrite it anyway.
 func (f *FileBackend) Delete(service, user string) error {
 	m, err := f.load()
+	if errors.Is(err, ErrCorrupt) {
+		if err := os.Remove(f.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
 	if err != nil {
 		return err
 	}

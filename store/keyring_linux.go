@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -16,6 +17,10 @@ const keychainFix = "make sure a Secret Service (gnome-keyring, KeePassXC) runs 
 // keychainPreflight fails fast when there is no D-Bus session bus at all.
 // Without this check godbus would try to autolaunch a bus with dbus-launch,
 // which leaves a stray daemon behind and never reaches a keychain anyway.
+//
+// A bus found in the runtime directory is exported as
+// DBUS_SESSION_BUS_ADDRESS: godbus looks only in /run/user/UID, not in
+// $XDG_RUNTIME_DIR, and would otherwise autolaunch after all.
 func keychainPreflight() error {
 	if addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); addr != "" && addr != "autolaunch:" {
 		return nil
@@ -24,12 +29,24 @@ func keychainPreflight() error {
 	if dir == "" {
 		dir = fmt.Sprintf("/run/user/%d", os.Getuid())
 	}
-	for _, name := range []string{"bus", "dbus-session"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			return nil
+	addr := ""
+	if bus := filepath.Join(dir, "bus"); fileExists(bus) {
+		addr = "unix:path=" + dbus.EscapeBusAddressValue(bus)
+	} else if b, err := os.ReadFile(filepath.Join(dir, "dbus-session")); err == nil {
+		// A text file: DBUS_SESSION_BUS_ADDRESS=unix:abstract=/tmp/dbus-…
+		if a, ok := strings.CutPrefix(string(b), "DBUS_SESSION_BUS_ADDRESS="); ok {
+			addr = strings.TrimRight(a, "\r\n")
 		}
 	}
-	return errors.New("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)")
+	if addr == "" {
+		return errors.New("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)")
+	}
+	return os.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // platformKeychainCause turns a Secret Service failure into words.

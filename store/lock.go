@@ -16,16 +16,20 @@ type LockTimeoutError struct {
 	Wait time.Duration
 }
 
+// The lock is an flock on the file, which the system drops when its holder
+// ends: a leftover file holds nothing, and deleting it while a process
+// holds the lock would let a second one in. So the advice is to find the
+// process, never to delete the file.
 func (e *LockTimeoutError) Error() string {
-	return fmt.Sprintf("another atl process has held %s for over %s; if none is running, delete that file and try again", e.Path, e.Wait)
+	return fmt.Sprintf("another atl process has held %s for over %s (it may be waiting for a keychain prompt or the network); let it finish or stop it, then try again", e.Path, e.Wait)
 }
 
 // lockPoll is how often a waiting process retries the lock.
 const lockPoll = 10 * time.Millisecond
 
 // Lock takes the cross-process lock of profile name, waiting at most wait
-// (and no longer than ctx allows). The lock is released by calling unlock,
-// or by the process ending.
+// (and no longer than ctx allows; a wait of zero or less tries once). The
+// lock is released by calling unlock, or by the process ending.
 func (d *Dir) Lock(ctx context.Context, name string, wait time.Duration) (unlock func(), err error) {
 	path, err := d.profileFile(name, ".lock")
 	if err != nil {
@@ -34,10 +38,18 @@ func (d *Dir) Lock(ctx context.Context, name string, wait time.Duration) (unlock
 	if err := d.ensure(); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	fl := flock.New(path, flock.SetPermissions(0o600))
-	waitCtx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	ok, err := fl.TryLockContext(waitCtx, lockPoll)
+	// Try once before waiting: TryLockContext never tries with a context
+	// that is already done, which a wait of zero would be.
+	ok, err := fl.TryLock()
+	if !ok && err == nil && wait > 0 {
+		waitCtx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		ok, err = fl.TryLockContext(waitCtx, lockPoll)
+	}
 	if ok {
 		return func() { _ = fl.Unlock() }, nil
 	}

@@ -77,8 +77,10 @@ func (v *Vault) Set(key, value string) error {
 	if len(value) > MaxSecretSize {
 		return fmt.Errorf("%w: %d bytes (at most %d)", ErrTooBig, len(value), MaxSecretSize)
 	}
+	// An unreadable old value (ErrCorrupt, e.g. a damaged token file) is
+	// replaced, not a reason to refuse: writing a new login is the fix.
 	oldHead, err := v.backend.Get(v.service, key)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorrupt) {
 		return err
 	}
 	old, oldChunked, _ := parseChunkHead(oldHead)
@@ -86,14 +88,26 @@ func (v *Vault) Set(key, value string) error {
 	head := value
 	if (v.itemSize > 0 && len(value) > v.itemSize) || strings.HasPrefix(value, chunkHead) {
 		c := chunks{gen: newGeneration(), sum: checksum(value)}
+		for oldChunked && c.gen == old.gen {
+			// The old parts are deleted below: never share their names.
+			c.gen = newGeneration()
+		}
 		size := v.itemSize
 		if size <= 0 {
 			size = len(value)
 		}
 		parts := split(value, size)
 		c.n = len(parts)
+		if c.n > maxParts {
+			// Get would reject such a head: refuse before touching
+			// anything rather than replace the old value with it.
+			return fmt.Errorf("%w: %d bytes need %d items of %d bytes (at most %d)", ErrTooBig, len(value), c.n, size, maxParts)
+		}
 		for i, p := range parts {
 			if err := v.backend.Set(v.service, c.partName(key, i), p); err != nil {
+				// The head was not written: the old value stands and
+				// the parts written so far would only be litter.
+				v.deleteParts(key, chunks{gen: c.gen, n: i + 1})
 				return err
 			}
 		}
@@ -121,9 +135,11 @@ func (v *Vault) Delete(key string) error {
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrCorrupt) {
 		return err
 	}
+	// An unreadable item is deleted all the same (a logout must be able to
+	// get rid of it); it names no parts to delete.
 	if err := v.backend.Delete(v.service, key); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
@@ -134,10 +150,14 @@ func (v *Vault) Delete(key string) error {
 }
 
 // deleteParts removes the part items of an old value. It is best effort:
-// a leftover part holds only a fragment and is never read again.
+// a leftover part holds only a fragment and is never read again. It stops
+// at the first failure, so that a keychain that stopped answering costs one
+// timeout rather than one per part.
 func (v *Vault) deleteParts(key string, c chunks) {
 	for i := range c.n {
-		_ = v.backend.Delete(v.service, c.partName(key, i))
+		if err := v.backend.Delete(v.service, c.partName(key, i)); err != nil && !errors.Is(err, ErrNotFound) {
+			return
+		}
 	}
 }
 
@@ -189,7 +209,9 @@ func checksum(s string) string {
 	return hex.EncodeToString(h[:8])
 }
 
-func newGeneration() string {
+// newGeneration returns a fresh part-name generation; a variable so that
+// tests can force collisions.
+var newGeneration = func() string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
 	return hex.EncodeToString(b)

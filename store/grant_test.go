@@ -1,0 +1,139 @@
+package store
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sameGrant(a, b Grant) bool {
+	return a.RefreshToken == b.RefreshToken &&
+		a.AccessToken == b.AccessToken &&
+		a.TokenType == b.TokenType &&
+		a.ClientSecret == b.ClientSecret &&
+		a.Expiry.Equal(b.Expiry)
+}
+
+func TestGrantRoundTrip(t *testing.T) {
+	cases := []Grant{
+		{RefreshToken: "r"},
+		{RefreshToken: "rt-" + strings.Repeat("x", 4000), AccessToken: "eyJ" + strings.Repeat("a", 3000), TokenType: "Bearer",
+			Expiry: time.Date(2031, 2, 3, 4, 5, 6, 789, time.UTC), ClientSecret: "s3cret"},
+		{RefreshToken: "r", Expiry: time.Date(2030, 1, 1, 0, 0, 0, 0, time.FixedZone("x", 3600))},
+		{RefreshToken: "ünïcødé \"quoted\" \\ \n\t<>&\u2028", AccessToken: "a"},
+	}
+	for _, g := range cases {
+		enc, err := EncodeGrant(g)
+		if err != nil {
+			t.Fatalf("EncodeGrant: %v", err)
+		}
+		got, err := DecodeGrant(enc)
+		if err != nil {
+			t.Fatalf("DecodeGrant(%.60q): %v", enc, err)
+		}
+		if !sameGrant(got, g) {
+			t.Errorf("round trip changed the grant:\n got %+v\nwant %+v", got, g)
+		}
+		if !strings.Contains(enc, `"v":1`) {
+			t.Errorf("encoding %.60q carries no version", enc)
+		}
+	}
+}
+
+func TestGrantEncodingOmitsZeroFields(t *testing.T) {
+	enc, err := EncodeGrant(Grant{RefreshToken: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{"access_token", "expiry", "client_secret", "token_type"} {
+		if strings.Contains(enc, field) {
+			t.Errorf("%s in %s", field, enc)
+		}
+	}
+}
+
+func TestDecodeGrantCorrupt(t *testing.T) {
+	valid, err := EncodeGrant(Grant{RefreshToken: "r", AccessToken: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{
+		"empty":                 "",
+		"whitespace":            " \n",
+		"truncated":             valid[:len(valid)-1],
+		"truncated half":        valid[:len(valid)/2],
+		"empty object":          "{}",
+		"null":                  "null",
+		"array":                 `[1,2]`,
+		"string":                `"r"`,
+		"number":                `1`,
+		"unknown version":       `{"v":2,"refresh_token":"r"}`,
+		"version zero":          `{"v":0,"refresh_token":"r"}`,
+		"negative version":      `{"v":-1,"refresh_token":"r"}`,
+		"version as string":     `{"v":"1","refresh_token":"r"}`,
+		"version as float":      `{"v":1.5,"refresh_token":"r"}`,
+		"no version":            `{"refresh_token":"r"}`,
+		"missing refresh token": `{"v":1,"access_token":"a"}`,
+		"empty refresh token":   `{"v":1,"refresh_token":""}`,
+		"refresh token number":  `{"v":1,"refresh_token":5}`,
+		"bad expiry":            `{"v":1,"refresh_token":"r","expiry":"tomorrow"}`,
+		"trailing garbage":      valid + "x",
+		"foreign":               "hunter2",
+		"chunk head":            chunkHead + "g:1:0123456789abcdef",
+		"binary":                "\x00\xff\xfe",
+	}
+	for name, in := range cases {
+		t.Run(name, func(t *testing.T) {
+			g, err := DecodeGrant(in)
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("DecodeGrant(%q) = %+v, %v; want ErrCorrupt", in, g, err)
+			}
+			if g != (Grant{}) {
+				t.Errorf("DecodeGrant returned %+v along with the error", g)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q repeats the stored secret", err)
+			}
+		})
+	}
+}
+
+func FuzzDecodeGrant(f *testing.F) {
+	for _, g := range []Grant{
+		{RefreshToken: "r"},
+		{RefreshToken: "r", AccessToken: "a", TokenType: "Bearer", Expiry: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), ClientSecret: "s"},
+	} {
+		enc, err := EncodeGrant(g)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(enc)
+	}
+	f.Add("")
+	f.Add("hunter2")
+	f.Add(`{"v":1,"refresh_token":"r","expiry":"2030-01-01T00:00:00+01:00"}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		g, err := DecodeGrant(s)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("DecodeGrant error %v is not ErrCorrupt", err)
+			}
+			return
+		}
+		if g.RefreshToken == "" {
+			t.Fatal("decoded a grant without a refresh token")
+		}
+		enc, err := EncodeGrant(g)
+		if err != nil {
+			t.Fatalf("EncodeGrant of a decoded grant: %v", err)
+		}
+		g2, err := DecodeGrant(enc)
+		if err != nil {
+			t.Fatalf("DecodeGrant(EncodeGrant(g)) = %v for %q", err, enc)
+		}
+		if !sameGrant(g, g2) {
+			t.Fatalf("re-decoded grant differs:\n got %+v\nwant %+v", g2, g)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -22,10 +24,18 @@ type Callback struct {
 }
 
 // ParseCallback checks that s is a loopback redirect URL atl can serve:
-// http, host 127.0.0.1, [::1] or localhost, an explicit port, no query or
-// fragment. A localhost URL is served on both 127.0.0.1 and ::1, since the
-// browser may resolve it to either.
+// http, host 127.0.0.1, [::1] or localhost, an explicit port, no user info,
+// query or fragment, and a path a browser requests unchanged. A localhost URL
+// is served on both 127.0.0.1 and ::1, since the browser may resolve it to
+// either.
 func ParseCallback(s string) (*Callback, error) {
+	for i := 0; i < len(s); i++ {
+		// Only characters a URI may hold: a browser would encode anything
+		// else and the redirect would no longer match byte for byte.
+		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`"<>\^`+"`"+`{|}`, c) >= 0 {
+			return nil, fmt.Errorf("callback URL %q has a character a URL cannot hold", s)
+		}
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return nil, fmt.Errorf("callback URL %q is not a URL", s)
@@ -33,7 +43,8 @@ func ParseCallback(s string) (*Callback, error) {
 	if u.Scheme != "http" {
 		return nil, fmt.Errorf("callback URL %q must start with http:// (a loopback redirect needs no TLS)", s)
 	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+	// A bare "?" or "#" leaves RawQuery and Fragment empty, so look at s.
+	if u.User != nil || u.Opaque != "" || strings.ContainsAny(s, "?#") {
 		return nil, fmt.Errorf("callback URL %q must not have user info, a query or a fragment", s)
 	}
 	host, portStr := u.Hostname(), u.Port()
@@ -41,24 +52,34 @@ func ParseCallback(s string) (*Callback, error) {
 	if err != nil || port < 1 || port > 65535 {
 		return nil, fmt.Errorf("callback URL %q needs an explicit port, the one registered for the app", s)
 	}
-	path := u.EscapedPath()
-	if path == "" {
-		path = "/"
+	for _, seg := range strings.Split(u.EscapedPath(), "/") {
+		if seg == "." || seg == ".." {
+			// A browser removes dot segments before requesting the path.
+			return nil, fmt.Errorf("callback URL %q must not have . or .. in its path", s)
+		}
 	}
 	cb := &Callback{URL: s, Path: u.Path, Port: port}
 	if cb.Path == "" {
 		cb.Path = "/"
 	}
-	hostPort := net.JoinHostPort(host, portStr)
+	// A browser sends the port as a plain number, and omits it from Host
+	// when it is the default port 80.
+	portStr = strconv.Itoa(port)
 	switch host {
 	case "127.0.0.1", "::1":
-		cb.Binds = []string{hostPort}
-		cb.Hosts = []string{u.Host}
+		cb.Binds = []string{net.JoinHostPort(host, portStr)}
 	case "localhost":
 		cb.Binds = []string{net.JoinHostPort("127.0.0.1", portStr), net.JoinHostPort("::1", portStr)}
-		cb.Hosts = []string{u.Host}
 	default:
 		return nil, fmt.Errorf("callback URL %q must use host 127.0.0.1, [::1] or localhost", s)
+	}
+	hostOnly := host
+	if strings.Contains(host, ":") {
+		hostOnly = "[" + host + "]"
+	}
+	cb.Hosts = []string{net.JoinHostPort(host, portStr)}
+	if port == 80 {
+		cb.Hosts = append(cb.Hosts, hostOnly)
 	}
 	return cb, nil
 }
@@ -119,6 +140,9 @@ type callbackHandler struct {
 	used    bool
 	results chan<- callbackResult // buffered, capacity 1
 	outcome <-chan error          // the exchange's result, for the page
+	// pageDone is closed once the accepted callback's page is on the wire
+	// (or its request ended without one).
+	pageDone chan<- struct{}
 }
 
 func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -169,6 +193,7 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.used = true
 	h.mu.Unlock()
+	defer close(h.pageDone)
 
 	if errCode != "" {
 		var err error = &AuthorizeError{Code: CleanText(errCode, 64), Description: CleanText(q.Get("error_description"), 200)}
@@ -232,8 +257,14 @@ func writePage(w http.ResponseWriter, status int, title, message string) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
+	var buf bytes.Buffer
+	_ = pageTemplate.Execute(&buf, struct{ Title, Message string }{title, message})
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	_ = pageTemplate.Execute(w, struct{ Title, Message string }{title, message})
+	_, _ = w.Write(buf.Bytes())
+	// Put the whole page on the wire now: Login closes the listener and
+	// its connections as soon as the accepted callback's handler is done.
+	_ = http.NewResponseController(w).Flush()
 }
 
 var errNoCallback = errors.New("no callback received")

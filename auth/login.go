@@ -57,12 +57,13 @@ func Login(ctx context.Context, opts LoginOptions) (*LoginResult, error) {
 	if now == nil {
 		now = time.Now
 	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		// x/oauth2 would call a nil *http.Client put in the context.
+		hc = http.DefaultClient
+	}
 	cfg := opts.Client.oauth2Config(cb.URL, scopes)
 
-	listeners, err := cb.listen()
-	if err != nil {
-		return nil, err
-	}
 	state, err := randomString(32)
 	if err != nil {
 		return nil, err
@@ -73,22 +74,29 @@ func Login(ctx context.Context, opts LoginOptions) (*LoginResult, error) {
 		oauth2.SetAuthURLParam("prompt", "consent"),
 		oauth2.S256ChallengeOption(verifier))
 
+	listeners, err := cb.listen()
+	if err != nil {
+		return nil, err
+	}
+
+	var res *LoginResult
+	g, gctx := errgroup.WithContext(ctx)
 	results := make(chan callbackResult, 1)
 	outcome := make(chan error, 1)
+	pageDone := make(chan struct{})
 	srv := &http.Server{
 		Handler: &callbackHandler{
-			cb: cb, state: state, results: results, outcome: outcome,
+			cb: cb, state: state, results: results, outcome: outcome, pageDone: pageDone,
 		},
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       30 * time.Second,
 		MaxHeaderBytes:    16 << 10,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		// gctx, not ctx: a handler waiting for the exchange's outcome must
+		// also stop when the login ends for another reason.
+		BaseContext: func(net.Listener) context.Context { return gctx },
 	}
-
-	var res *LoginResult
-	g, gctx := errgroup.WithContext(ctx)
 	for _, l := range listeners {
 		g.Go(func() error {
 			if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
@@ -98,12 +106,21 @@ func Login(ctx context.Context, opts LoginOptions) (*LoginResult, error) {
 		})
 	}
 	g.Go(func() error {
-		// Shut the listener down whatever happens below; Shutdown lets the
-		// page of the one accepted callback finish.
+		// Close the listeners and every connection whatever happens below,
+		// once the accepted callback (if any) has its page. Shutdown would
+		// instead wait up to 5s for each connection a browser opened
+		// speculatively and never used.
+		accepted := false
 		defer func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(sctx)
+			if accepted {
+				t := time.NewTimer(5 * time.Second)
+				select {
+				case <-pageDone:
+				case <-t.C:
+				}
+				t.Stop()
+			}
+			_ = srv.Close()
 		}()
 		openErr := error(nil)
 		if opts.OpenBrowser != nil {
@@ -116,10 +133,11 @@ func Login(ctx context.Context, opts LoginOptions) (*LoginResult, error) {
 		case <-gctx.Done():
 			return gctx.Err()
 		case r := <-results:
+			accepted = true
 			if r.err != nil {
 				return r.err
 			}
-			tctx := context.WithValue(gctx, oauth2.HTTPClient, opts.HTTPClient)
+			tctx := context.WithValue(gctx, oauth2.HTTPClient, hc)
 			tok, err := cfg.Exchange(tctx, r.code, oauth2.VerifierOption(verifier))
 			received := now()
 			if err == nil {
@@ -127,6 +145,13 @@ func Login(ctx context.Context, opts LoginOptions) (*LoginResult, error) {
 			}
 			if err != nil {
 				err = classifyTokenError(err, opts.Client.ID)
+				var dg *deadGrantError
+				if errors.As(err, &dg) {
+					// There is no stored grant yet: the code was refused
+					// (expired, already spent, or the verifier or
+					// redirect_uri did not match).
+					err = &TokenEndpointError{Status: dg.status, Code: dg.code, Reason: "Atlassian did not accept the authorization code; run `atl login` again"}
+				}
 				outcome <- err
 				return err
 			}

@@ -1,0 +1,150 @@
+package auth_test
+
+import (
+	"errors"
+	"net"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/atl-cli/atl/auth"
+)
+
+func TestParseCallback(t *testing.T) {
+	tests := []struct {
+		in    string
+		path  string
+		port  int
+		binds []string
+		hosts []string
+	}{
+		{
+			in: "http://127.0.0.1:27813/callback", path: "/callback", port: 27813,
+			binds: []string{"127.0.0.1:27813"}, hosts: []string{"127.0.0.1:27813"},
+		},
+		{
+			in: "http://[::1]:8080/callback", path: "/callback", port: 8080,
+			binds: []string{"[::1]:8080"}, hosts: []string{"[::1]:8080"},
+		},
+		{
+			in: "http://localhost:8080/cb", path: "/cb", port: 8080,
+			binds: []string{"127.0.0.1:8080", "[::1]:8080"}, hosts: []string{"localhost:8080"},
+		},
+		{
+			in: "http://127.0.0.1:1", path: "/", port: 1,
+			binds: []string{"127.0.0.1:1"}, hosts: []string{"127.0.0.1:1"},
+		},
+		{
+			in: "http://127.0.0.1:65535/", path: "/", port: 65535,
+			binds: []string{"127.0.0.1:65535"}, hosts: []string{"127.0.0.1:65535"},
+		},
+		{
+			// The path is matched decoded, as the listener sees it.
+			in: "http://127.0.0.1:9000/atl%20cb", path: "/atl cb", port: 9000,
+			binds: []string{"127.0.0.1:9000"}, hosts: []string{"127.0.0.1:9000"},
+		},
+		{
+			// A browser normalises the port: the Host it sends is 8080.
+			in: "http://127.0.0.1:08080/callback", path: "/callback", port: 8080,
+			binds: []string{"127.0.0.1:8080"}, hosts: []string{"127.0.0.1:8080"},
+		},
+		{
+			// A browser omits the default port from Host; Go clients keep it.
+			in: "http://localhost:80/callback", path: "/callback", port: 80,
+			binds: []string{"127.0.0.1:80", "[::1]:80"}, hosts: []string{"localhost:80", "localhost"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			cb, err := auth.ParseCallback(tt.in)
+			if err != nil {
+				t.Fatalf("ParseCallback(%q): %v", tt.in, err)
+			}
+			if cb.URL != tt.in {
+				t.Errorf("URL = %q, want %q byte for byte", cb.URL, tt.in)
+			}
+			if cb.Path != tt.path {
+				t.Errorf("Path = %q, want %q", cb.Path, tt.path)
+			}
+			if cb.Port != tt.port {
+				t.Errorf("Port = %d, want %d", cb.Port, tt.port)
+			}
+			if !reflect.DeepEqual(cb.Binds, tt.binds) {
+				t.Errorf("Binds = %q, want %q", cb.Binds, tt.binds)
+			}
+			if !reflect.DeepEqual(cb.Hosts, tt.hosts) {
+				t.Errorf("Hosts = %q, want %q", cb.Hosts, tt.hosts)
+			}
+		})
+	}
+}
+
+func TestParseCallbackRejects(t *testing.T) {
+	bad := []string{
+		"",
+		"callback",
+		"/callback",
+		"127.0.0.1:8080/callback",
+		"https://127.0.0.1:8080/callback",
+		"HTTPS://localhost:8080/callback",
+		"ftp://127.0.0.1:8080/callback",
+		"http:127.0.0.1:8080",
+		"http://127.0.0.1/callback",
+		"http://127.0.0.1:/callback",
+		"http://localhost/callback",
+		"http://[::1]/callback",
+		"http://127.0.0.1:0/callback",
+		"http://127.0.0.1:65536/callback",
+		"http://127.0.0.1:70000/callback",
+		"http://127.0.0.1:-1/callback",
+		"http://127.0.0.1:+80/callback",
+		"http://127.0.0.1:80x/callback",
+		"http://0.0.0.0:8080/callback",
+		"http://[::]:8080/callback",
+		"http://example.com:8080/callback",
+		"http://127.0.0.2:8080/callback",
+		"http://127.1:8080/callback",
+		"http://2130706433:8080/callback",
+		"http://[::ffff:127.0.0.1]:8080/callback",
+		"http://[::1%25lo]:8080/callback",
+		"http://localhost.:8080/callback",
+		"http://localhost.example.com:8080/callback",
+		"http://:8080/callback",
+		"http://127.0.0.1:8080/callback?x=1",
+		"http://127.0.0.1:8080/callback?",
+		"http://127.0.0.1:8080/callback#frag",
+		"http://127.0.0.1:8080/callback#",
+		"http://user@127.0.0.1:8080/callback",
+		"http://user:pw@localhost:8080/callback",
+		"http://@127.0.0.1:8080/callback",
+		"http://127.0.0.1:8080/a/../callback",
+		"http://127.0.0.1:8080/./callback",
+		"http://127.0.0.1:8080/callback\n",
+		"http://127.0.0.1:8080/call back",
+		"http://127.0.0.1:8080/call\\back",
+		"http://127.0.0.1:8080/{callback}",
+		"http://127.0.0.1:8080/café",
+	}
+	for _, s := range bad {
+		t.Run(s, func(t *testing.T) {
+			cb, err := auth.ParseCallback(s)
+			if err == nil {
+				t.Fatalf("ParseCallback(%q) = %+v, want an error", s, cb)
+			}
+			if strings.ContainsAny(err.Error(), "\n\r") {
+				t.Errorf("error %q spans lines", err)
+			}
+		})
+	}
+}
+
+func TestPortInUseErrorMessage(t *testing.T) {
+	inner := errors.New("bind: address already in use")
+	err := error(&auth.PortInUseError{Addr: net.JoinHostPort("127.0.0.1", "27813"), Err: inner})
+	if !strings.Contains(err.Error(), "127.0.0.1:27813") {
+		t.Errorf("message %q does not name the address", err)
+	}
+	if !errors.Is(err, inner) {
+		t.Error("PortInUseError does not unwrap to its cause")
+	}
+}

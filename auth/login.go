@@ -19,14 +19,16 @@ type LoginOptions struct {
 	Client      Client
 	CallbackURL string   // DefaultCallbackURL when empty
 	Scopes      []string // DefaultScopes() when empty
-	// OpenBrowser opens url in the user's browser. Its error is reported
-	// through ShowURL's caller; the login keeps waiting either way.
-	OpenBrowser func(url string) error
-	// ShowURL tells the user the URL (always, so it can be opened by hand),
-	// and any error from OpenBrowser.
-	ShowURL    func(url string, openErr error)
-	HTTPClient *http.Client
-	Now        func() time.Time
+	// ShowURL tells the user the URL, always and before the browser is
+	// opened, so it can be opened by hand.
+	ShowURL func(url string)
+	// OpenBrowser opens url in the user's browser. It runs in its own
+	// goroutine, so a launcher that blocks cannot hold up the login; an
+	// error goes to BrowserError and the login keeps waiting.
+	OpenBrowser  func(url string) error
+	BrowserError func(error)
+	HTTPClient   *http.Client
+	Now          func() time.Time
 }
 
 // LoginResult is what a successful login yields.
@@ -97,6 +99,34 @@ func Login(ctx context.Context, opts LoginOptions) (*LoginResult, error) {
 		// also stop when the login ends for another reason.
 		BaseContext: func(net.Listener) context.Context { return gctx },
 	}
+	// exchange spends the one accepted code and tells the page the outcome.
+	exchange := func(r callbackResult) error {
+		if r.err != nil {
+			return r.err
+		}
+		tctx := context.WithValue(gctx, oauth2.HTTPClient, hc)
+		tok, err := cfg.Exchange(tctx, r.code, oauth2.VerifierOption(verifier))
+		received := now()
+		if err == nil {
+			err = checkTokenResponse(tok, true)
+		}
+		if err != nil {
+			err = classifyTokenError(err, opts.Client.ID)
+			var dg *deadGrantError
+			if errors.As(err, &dg) {
+				// There is no stored grant yet: the code was refused
+				// (expired, already spent, or the verifier or
+				// redirect_uri did not match).
+				err = &TokenEndpointError{Status: dg.status, Code: dg.code, Reason: "Atlassian did not accept the authorization code; run `atl login` again"}
+			}
+			outcome <- err
+			return err
+		}
+		outcome <- nil
+		res = &LoginResult{Token: tok, Expiry: received.Add(time.Duration(tok.ExpiresIn) * time.Second), Scopes: grantedScopes(tok, scopes)}
+		return nil
+	}
+
 	for _, l := range listeners {
 		g.Go(func() error {
 			if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
@@ -122,42 +152,26 @@ func Login(ctx context.Context, opts LoginOptions) (*LoginResult, error) {
 			}
 			_ = srv.Close()
 		}()
-		openErr := error(nil)
-		if opts.OpenBrowser != nil {
-			openErr = opts.OpenBrowser(authURL)
-		}
 		if opts.ShowURL != nil {
-			opts.ShowURL(authURL, openErr)
+			opts.ShowURL(authURL)
 		}
-		select {
-		case <-gctx.Done():
-			return gctx.Err()
-		case r := <-results:
-			accepted = true
-			if r.err != nil {
-				return r.err
-			}
-			tctx := context.WithValue(gctx, oauth2.HTTPClient, hc)
-			tok, err := cfg.Exchange(tctx, r.code, oauth2.VerifierOption(verifier))
-			received := now()
-			if err == nil {
-				err = checkTokenResponse(tok, true)
-			}
-			if err != nil {
-				err = classifyTokenError(err, opts.Client.ID)
-				var dg *deadGrantError
-				if errors.As(err, &dg) {
-					// There is no stored grant yet: the code was refused
-					// (expired, already spent, or the verifier or
-					// redirect_uri did not match).
-					err = &TokenEndpointError{Status: dg.status, Code: dg.code, Reason: "Atlassian did not accept the authorization code; run `atl login` again"}
+		browserErr := make(chan error, 1)
+		if opts.OpenBrowser != nil {
+			go func() { browserErr <- opts.OpenBrowser(authURL) }()
+		}
+		for {
+			select {
+			case <-gctx.Done():
+				return gctx.Err()
+			case err := <-browserErr:
+				if err != nil && opts.BrowserError != nil {
+					opts.BrowserError(err)
 				}
-				outcome <- err
-				return err
+				continue
+			case r := <-results:
+				accepted = true
+				return exchange(r)
 			}
-			outcome <- nil
-			res = &LoginResult{Token: tok, Expiry: received.Add(time.Duration(tok.ExpiresIn) * time.Second), Scopes: grantedScopes(tok, scopes)}
-			return nil
 		}
 	})
 	if err := g.Wait(); err != nil {

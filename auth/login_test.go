@@ -129,7 +129,7 @@ func runLogin(t *testing.T, srv *authtest.Server, cbURL string, port int, s logi
 			l.urls <- u
 			return nil
 		},
-		ShowURL:    func(string, error) { l.shown.Add(1) },
+		ShowURL:    func(string) { l.shown.Add(1) },
 		HTTPClient: &http.Client{Timeout: 5 * time.Second},
 	}
 	if s.opts != nil {
@@ -948,5 +948,55 @@ func TestLoginPreconnectDoesNotDelayReturn(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("Login returned %v after the browser started, held up by an idle connection", d)
+	}
+}
+
+func TestLoginBlockingOrFailingBrowserDoesNotHoldTheLogin(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		browser func(release <-chan struct{}) error
+		wantErr bool
+	}{
+		{"blocks until the test ends", func(release <-chan struct{}) error { <-release; return nil }, false},
+		{"fails at once", func(<-chan struct{}) error { return errors.New("no display") }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			release := make(chan struct{})
+			defer close(release)
+			shown := make(chan string, 1)
+			browserErrs := make(chan error, 1)
+			l := startLogin(t, loginSetup{opts: func(o *auth.LoginOptions) {
+				o.ShowURL = func(u string) { shown <- u }
+				o.OpenBrowser = func(string) error { return tc.browser(release) }
+				o.BrowserError = func(err error) { browserErrs <- err }
+			}})
+			var u string
+			select {
+			case u = <-shown:
+			case <-time.After(5 * time.Second):
+				t.Fatal("URL not shown")
+			}
+			if tc.wantErr {
+				select {
+				case err := <-browserErrs:
+					if err == nil || err.Error() != "no display" {
+						t.Fatalf("BrowserError got %v", err)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatal("browser error not reported")
+				}
+			}
+			if status, _, err := authtest.Browse(context.Background(), nil, u); err != nil || status != 200 {
+				t.Fatalf("browse: %d %v", status, err)
+			}
+			select {
+			case <-l.done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("Login held up by the browser")
+			}
+			if l.err != nil || l.res == nil {
+				t.Fatalf("Login: %v", l.err)
+			}
+		})
 	}
 }

@@ -111,13 +111,12 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 		Client:      client,
 		CallbackURL: callback,
 		Scopes:      scopes,
-		OpenBrowser: f.openBrowser,
-		ShowURL: func(url string, openErr error) {
-			if openErr != nil {
-				fmt.Fprintf(f.IO.ErrOut, "Could not open a browser (%s). Open this URL to sign in:\n\n  %s\n\n", oneLine(openErr.Error()), url)
-				return
-			}
+		ShowURL: func(url string) {
 			fmt.Fprintf(f.IO.ErrOut, "Opening your browser to sign in. If it does not open, visit:\n\n  %s\n\nWaiting for the sign-in (up to %s)…\n", url, opts.Timeout)
+		},
+		OpenBrowser: f.openBrowser,
+		BrowserError: func(err error) {
+			fmt.Fprintf(f.IO.ErrOut, "Could not open a browser (%s): open the URL above by hand.\n", oneLine(err.Error()))
 		},
 		HTTPClient: f.HTTPClient,
 		Now:        f.Now,

@@ -129,7 +129,7 @@ func Login(ctx context.Context, opts LoginOptions) (*LoginResult, error) {
 
 	for _, l := range listeners {
 		g.Go(func() error {
-			if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+			if err := srv.Serve(newLimitListener(l, maxConns)); !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
 			return nil

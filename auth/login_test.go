@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -998,5 +999,41 @@ func TestLoginBlockingOrFailingBrowserDoesNotHoldTheLogin(t *testing.T) {
 				t.Fatalf("Login: %v", l.err)
 			}
 		})
+	}
+}
+
+func TestLoginSurvivesSlowClientsAndHugeRequests(t *testing.T) {
+	l := startLogin(t, loginSetup{})
+	u := l.authURL(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", l.port)
+	// Slow-loris: many connections that send half a request and stall.
+	for i := 0; i < 40; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "GET /callback?state=x HTTP/1.1\r\nHost: %s\r\nX-Slow: ", addr)
+	}
+	// A request with a huge URL and headers is refused without harm.
+	c := &http.Client{Timeout: 5 * time.Second}
+	req, _ := http.NewRequest(http.MethodGet, l.cbURL+"?junk="+strings.Repeat("A", 64<<10), nil)
+	req.Header.Set("X-Big", strings.Repeat("B", 32<<10))
+	if resp, err := c.Do(req); err == nil {
+		if resp.StatusCode < 400 {
+			t.Fatalf("huge request: %d", resp.StatusCode)
+		}
+		resp.Body.Close()
+	}
+	start := time.Now()
+	if status, _, err := authtest.Browse(context.Background(), nil, u); err != nil || status != 200 {
+		t.Fatalf("real callback after slow clients: %d %v", status, err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("real callback took %v", d)
+	}
+	<-l.done
+	if l.err != nil {
+		t.Fatal(l.err)
 	}
 }

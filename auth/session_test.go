@@ -542,3 +542,49 @@ func ExampleSession_TokenSource() {
 	fmt.Println("ok")
 	// Output: ok
 }
+
+// rotatingBehindOurBack is a keychain where, on one read, a writer that does
+// not take atl's lock (an older atl, a user's script) has just stored a
+// newer grant.
+type rotatingBehindOurBack struct {
+	*storetest.Memory
+	mu     sync.Mutex
+	reads  int
+	onRead int
+	write  func()
+}
+
+func (r *rotatingBehindOurBack) Get(service, user string) (string, error) {
+	r.mu.Lock()
+	r.reads++
+	if r.reads == r.onRead {
+		r.write()
+	}
+	r.mu.Unlock()
+	return r.Memory.Get(service, user)
+}
+
+func TestInvalidGrantRereadsTheStoreBeforeGivingUp(t *testing.T) {
+	f := newFixture(t, authtest.Options{})
+	f.srv.InjectTokenFaults(authtest.Fault{Status: 403, Body: authtest.InvalidRefreshTokenBody})
+	f.clock.Advance(2 * time.Hour)
+	access, refresh := f.srv.IssueTokens(testScopes...)
+	s := f.session()
+	// Reads: 1 Current's load, 2 refresh's load under the lock, 3 the
+	// re-read after invalid_grant: the newer grant appears just before it.
+	s.Keychain = &rotatingBehindOurBack{Memory: f.keys, onRead: 3, write: func() {
+		g := store.Grant{RefreshToken: refresh, AccessToken: access, TokenType: "Bearer", Expiry: f.clock.Now().Add(time.Hour)}
+		enc, _ := store.EncodeGrant(g)
+		_ = store.NewVault(f.keys, auth.KeychainService, 0).Set("profile:default", enc)
+	}}
+	c, err := s.Current(context.Background())
+	if err != nil {
+		t.Fatalf("gave up although a newer grant was stored: %v", err)
+	}
+	if c.Token.AccessToken != access {
+		t.Fatal("did not serve the newer grant's token")
+	}
+	if p, _ := f.dir.LoadProfile("default"); p.Dead != nil {
+		t.Fatal("marked dead")
+	}
+}

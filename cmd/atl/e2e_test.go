@@ -637,3 +637,91 @@ func TestE2EDebugTraceRedactsEverySecret(t *testing.T) {
 		}
 	}
 }
+
+func TestE2EWhoamiRefreshesOnceWhenTheAPIRefusesAValidToken(t *testing.T) {
+	e := newE2E(t, authtest.Options{})
+	e.login()
+	e.srv.ExpireAccessTokens() // the API now refuses the cached, unexpired token
+	e.srv.ResetCounts()
+	out, errOut, code := e.run("whoami")
+	if code != 0 || !strings.Contains(out, authtest.DefaultUserName) {
+		t.Fatalf("whoami: exit %d: %s %s", code, out, errOut)
+	}
+	if n := e.srv.Count("token:refresh_token"); n != 1 {
+		t.Fatalf("refreshes = %d, want 1", n)
+	}
+	if n := e.srv.Count("myself"); n != 2 {
+		t.Fatalf("myself calls = %d, want 2 (refused, then retried)", n)
+	}
+}
+
+func TestE2ENoKeychainFailsClearlyAndNeverFallsBackToAFile(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("simulates a Linux machine without a D-Bus session")
+	}
+	e := newE2E(t, authtest.Options{})
+	e.env["DBUS_SESSION_BUS_ADDRESS"] = ""
+	e.env["XDG_RUNTIME_DIR"] = t.TempDir()
+	start := time.Now()
+	_, errOut, code := e.run("login")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, errOut)
+	}
+	line := strings.TrimSpace(errOut)
+	if strings.Contains(line, "\n") || !strings.Contains(line, "D-Bus") || !strings.Contains(line, "--insecure-storage") {
+		t.Fatalf("want one line naming the cause and the fix, got %q", errOut)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Fatalf("took %v", time.Since(start))
+	}
+	if n := e.srv.Count("authorize"); n != 0 {
+		t.Fatal("the browser was sent to the consent page although nothing could be stored")
+	}
+	entries, _ := os.ReadDir(filepath.Join(e.dir, "profiles"))
+	for _, en := range entries {
+		if strings.HasSuffix(en.Name(), ".json") {
+			t.Fatalf("a file was written: %s", en.Name())
+		}
+	}
+}
+
+func TestE2EClientSecretFromStdinAndSettingsFromConfigFile(t *testing.T) {
+	e := newE2E(t, authtest.Options{})
+	// Client id and callback from config.json; the secret from stdin only.
+	cfg := fmt.Sprintf(`{"client_id": %q, "callback_url": %q}`, e.env["ATL_CLIENT_ID"], e.callback)
+	if err := os.WriteFile(filepath.Join(e.dir, "config.json"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secret := e.env["ATL_CLIENT_SECRET"]
+	delete(e.env, "ATL_CLIENT_ID")
+	delete(e.env, "ATL_CALLBACK_URL")
+	delete(e.env, "ATL_CLIENT_SECRET")
+	args := []string{"login", "--client-secret-stdin"}
+	if !realKeychain() {
+		args = append(args, "--insecure-storage")
+	}
+	cmd := e.command(args...)
+	cmd.Stdin = strings.NewReader(secret + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("login: %v\n%s", err, out)
+	}
+	if got := e.srv.LastTokenRequest().Get("client_secret"); got != secret {
+		t.Fatalf("token request client_secret = %q", got)
+	}
+	if realKeychain() {
+		if e.grant().ClientSecret != secret {
+			t.Fatal("secret not kept in the keychain")
+		}
+		assertNoSecretsInFiles(t, e.dir, secret)
+		// A refresh, with no secret in the environment, uses the kept one.
+		e.expire()
+		if _, errOut, code := e.run("token"); code != 0 {
+			t.Fatalf("token: exit %d: %s", code, errOut)
+		}
+		if got := e.srv.LastTokenRequest().Get("client_secret"); got != secret {
+			t.Fatalf("refresh client_secret = %q", got)
+		}
+	} else {
+		assertNoSecretsInFiles(t, e.dir, secret) // never in the insecure file either
+	}
+}

@@ -109,8 +109,10 @@ func newE2E(t *testing.T, opts authtest.Options) *e2e {
 		"ATL_BROWSER":       sandboxBin + " browse",
 	}
 	t.Cleanup(func() {
-		// Leave nothing in the real keychain.
-		_, _, _ = e.run("logout")
+		// Leave nothing in the real keychain. (t.Context is done by now.)
+		cmd := exec.Command(atlBin, "logout")
+		cmd.Env = e.environ()
+		_ = cmd.Run()
 	})
 	return e
 }
@@ -129,9 +131,12 @@ func (e *e2e) environ() []string {
 	return env
 }
 
+// command returns atl with args, killed when the test ends so that a hung
+// process can never outlive (or hang) the suite.
 func (e *e2e) command(args ...string) *exec.Cmd {
-	cmd := exec.Command(atlBin, args...)
+	cmd := exec.CommandContext(e.t.Context(), atlBin, args...)
 	cmd.Env = e.environ()
+	cmd.WaitDelay = 5 * time.Second
 	return cmd
 }
 
@@ -155,7 +160,7 @@ func (e *e2e) run(args ...string) (stdout, stderr string, code int) {
 
 func (e *e2e) login(args ...string) {
 	e.t.Helper()
-	args = append([]string{"login"}, args...)
+	args = append([]string{"login", "--timeout", "60s"}, args...)
 	if !realKeychain() {
 		args = append(args, "--insecure-storage")
 	}

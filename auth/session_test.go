@@ -40,7 +40,7 @@ var testScopes = []string{"offline_access", "read:jira-user", "read:jira-work"}
 
 // fixture is a stored login against a running test server.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *authtest.Server
 	clock  *clock
 	dir    *store.Dir
@@ -49,7 +49,7 @@ type fixture struct {
 	mu     sync.Mutex
 }
 
-func newFixture(t *testing.T, opts authtest.Options) *fixture {
+func newFixture(t testing.TB, opts authtest.Options) *fixture {
 	t.Helper()
 	f := &fixture{t: t, clock: newClock(), keys: storetest.NewMemory(), dir: store.NewDir(t.TempDir())}
 	opts.ClientID = "client-1"

@@ -209,14 +209,14 @@ func (s *Session) refresh(ctx context.Context, stale string) (*Current, error) {
 	if g.AccessToken != stale && s.fresh(g) {
 		return current(p, g, where), nil
 	}
-	for {
+	for rereads := 0; ; rereads++ {
 		ng, err := s.spend(ctx, p, g)
 		var dead *deadGrantError
 		if errors.As(err, &dead) {
 			// Another writer may have rotated the token under us (a login
 			// saves under the same lock, but an older atl might not).
 			_, g2, _, _, err2 := s.load()
-			if err2 == nil && g2.RefreshToken != g.RefreshToken {
+			if err2 == nil && g2.RefreshToken != g.RefreshToken && rereads < 3 {
 				if s.fresh(g2) {
 					return current(p, g2, where), nil
 				}
@@ -359,38 +359,37 @@ func (s *Session) CheckKeychain() error {
 }
 
 // Logout removes the profile's tokens and metadata. It reports whether
-// there was anything to remove.
+// there was anything to remove. With a readable profile, failing to remove
+// its tokens is an error (they would stay behind); without one, both
+// storages are cleaned as far as they answer.
 func (s *Session) Logout(ctx context.Context) (bool, error) {
 	unlock, err := s.lock(ctx)
 	if err != nil {
 		return false, err
 	}
 	defer unlock()
-	p, err := s.Dir.LoadProfile(s.name())
-	found := err == nil
-	storages := []string{store.StorageKeychain, store.StorageFile}
-	if found {
-		storages = []string{p.Storage}
-	}
-	for _, st := range storages {
+	p, perr := s.Dir.LoadProfile(s.name())
+	found := false
+	for _, st := range []string{store.StorageKeychain, store.StorageFile} {
+		if perr == nil && st != p.Storage {
+			continue
+		}
 		v, _, err := s.vault(st)
 		if err != nil {
 			return false, err
 		}
-		if st == store.StorageKeychain && !found {
-			// Without a profile, only clean the keychain if it is there to
-			// ask; a missing keychain is no reason to fail a logout.
-			if _, err := v.Get(s.keychainKey()); err != nil {
-				continue
+		if perr != nil {
+			if _, err := v.Get(s.keychainKey()); err != nil && !errors.Is(err, store.ErrCorrupt) {
+				continue // nothing there, or no keychain to ask
 			}
-			found = true
 		}
 		if err := v.Delete(s.keychainKey()); err != nil {
 			return false, err
 		}
+		found = true
 	}
 	if err := s.Dir.DeleteProfile(s.name()); err != nil {
 		return false, err
 	}
-	return found, nil
+	return found || !errors.Is(perr, store.ErrNoProfile), nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -586,5 +587,66 @@ func TestInvalidGrantRereadsTheStoreBeforeGivingUp(t *testing.T) {
 	}
 	if p, _ := f.dir.LoadProfile("default"); p.Dead != nil {
 		t.Fatal("marked dead")
+	}
+}
+
+func TestLogoutRemovesEverythingOnce(t *testing.T) {
+	f := newFixture(t, authtest.Options{})
+	s := f.session()
+	removed, err := s.Logout(context.Background())
+	if err != nil || !removed {
+		t.Fatalf("Logout = %v, %v", removed, err)
+	}
+	if f.keys.Len() != 0 {
+		t.Fatalf("%d keychain items left", f.keys.Len())
+	}
+	if _, err := f.dir.LoadProfile("default"); !errors.Is(err, store.ErrNoProfile) {
+		t.Fatalf("profile left: %v", err)
+	}
+	if removed, err := s.Logout(context.Background()); err != nil || removed {
+		t.Fatalf("second Logout = %v, %v", removed, err)
+	}
+	var lr *auth.LoginRequiredError
+	if _, err := s.Current(context.Background()); !errors.As(err, &lr) {
+		t.Fatalf("Current after logout: %v", err)
+	}
+}
+
+func TestLogoutOfInsecureStorageRemovesTheFile(t *testing.T) {
+	f := newFixture(t, authtest.Options{})
+	s := f.session()
+	p, _ := f.dir.LoadProfile("default")
+	p.Storage = store.StorageFile
+	if _, err := s.Save(context.Background(), p, f.grant()); err != nil {
+		t.Fatal(err)
+	}
+	if f.keys.Len() != 0 {
+		t.Fatal("moving to file storage left the keychain item")
+	}
+	path, _ := f.dir.TokenFile("default")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("token file missing: %v", err)
+	}
+	if removed, err := s.Logout(context.Background()); err != nil || !removed {
+		t.Fatalf("Logout = %v, %v", removed, err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("token file left: %v", err)
+	}
+}
+
+func TestLogoutWithoutProfileCleansAStrayKeychainItem(t *testing.T) {
+	f := newFixture(t, authtest.Options{})
+	if err := f.dir.DeleteProfile("default"); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := f.session().Logout(context.Background())
+	if err != nil || !removed || f.keys.Len() != 0 {
+		t.Fatalf("Logout = %v, %v, %d items left", removed, err, f.keys.Len())
+	}
+	// With no keychain reachable and nothing stored, logout still succeeds.
+	f.keys.Fail(errors.New("no keychain"))
+	if removed, err := f.session().Logout(context.Background()); err != nil || removed {
+		t.Fatalf("Logout without keychain = %v, %v", removed, err)
 	}
 }

@@ -730,3 +730,26 @@ func TestE2EClientSecretFromStdinAndSettingsFromConfigFile(t *testing.T) {
 		assertNoSecretsInFiles(t, e.dir, secret) // never in the insecure file either
 	}
 }
+
+func TestE2EIdentityFromMeWithoutJiraScopes(t *testing.T) {
+	e := newE2E(t, authtest.Options{})
+	e.login("--scopes", "offline_access read:me")
+	out, errOut, code := e.run("whoami", "--json")
+	if code != 0 || !strings.Contains(out, authtest.DefaultUserEmail) || !strings.Contains(out, authtest.DefaultAccountID) {
+		t.Fatalf("whoami: exit %d: %s %s", code, out, errOut)
+	}
+	if e.srv.Count("me") < 2 {
+		t.Fatalf("/me calls = %d", e.srv.Count("me"))
+	}
+}
+
+func TestE2ELoginWithoutAnyIdentityScopeFails(t *testing.T) {
+	e := newE2E(t, authtest.Options{})
+	_, errOut, code := e.run("login", "--insecure-storage", "--scopes", "offline_access read:jira-work")
+	if code != 1 || !strings.Contains(errOut, "read:jira-user") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, err := e.storeDir().LoadProfile(e.profile); !errors.Is(err, store.ErrNoProfile) {
+		t.Fatalf("something was stored: %v", err)
+	}
+}

@@ -202,7 +202,7 @@ func identify(ctx context.Context, api *auth.API, access, cloudID string, scopes
 		}
 	}
 	if id.AccountID == "" {
-		return id, fmt.Errorf("cannot tell who signed in (%v): the grant needs read:jira-user (or read:me)", mErr)
+		return id, fmt.Errorf("cannot tell who signed in (%w): the grant needs read:jira-user (or read:me)", mErr)
 	}
 	return id, nil
 }

@@ -66,7 +66,7 @@ func runWhoami(ctx context.Context, opts *whoamiOptions) error {
 	}
 	p := c.Profile
 	api := auth.Client{APIURL: p.APIURL}.API(f.HTTPClient)
-	m, err := api.Myself(ctx, c.Token.AccessToken, p.Site.ID)
+	id, err := identify(ctx, api, c.Token.AccessToken, p.Site.ID, p.Scopes)
 	var apiErr *auth.APIError
 	if errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized {
 		// The token was refused before its expiry (revoked, or clocks
@@ -74,16 +74,15 @@ func runWhoami(ctx context.Context, opts *whoamiOptions) error {
 		if c, err = s.Refresh(ctx, c.Token.AccessToken); err != nil {
 			return err
 		}
-		m, err = api.Myself(ctx, c.Token.AccessToken, p.Site.ID)
+		id, err = identify(ctx, api, c.Token.AccessToken, p.Site.ID, p.Scopes)
 	}
 	if err != nil {
 		return fmt.Errorf("asking Atlassian who you are: %w", err)
 	}
-	email := firstNonEmpty(m.EmailAddress, p.Email)
 	out := whoamiJSON{
-		AccountID: m.AccountID,
-		Name:      m.DisplayName,
-		Email:     email,
+		AccountID: id.AccountID,
+		Name:      id.Name,
+		Email:     firstNonEmpty(id.Email, p.Email),
 		Site:      siteJSON{ID: p.Site.ID, URL: p.Site.URL, Name: p.Site.Name},
 		Scopes:    p.Scopes,
 		ExpiresAt: c.Token.Expiry.UTC().Format(time.RFC3339),

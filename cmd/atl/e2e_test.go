@@ -753,3 +753,34 @@ func TestE2ELoginWithoutAnyIdentityScopeFails(t *testing.T) {
 		t.Fatalf("something was stored: %v", err)
 	}
 }
+
+func TestE2ECorruptStoredLoginExits4(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		break_ func(e *e2e)
+	}{
+		{"profile not JSON", func(e *e2e) {
+			_ = os.WriteFile(filepath.Join(e.dir, "profiles", e.profile+".json"), []byte("{truncated"), 0o600)
+		}},
+		{"profile from the future", func(e *e2e) {
+			_ = os.WriteFile(filepath.Join(e.dir, "profiles", e.profile+".json"), []byte(`{"version": 99}`), 0o600)
+		}},
+		{"tokens garbage", func(e *e2e) { _ = e.vault().Set("profile:"+e.profile, "garbage") }},
+		{"tokens empty", func(e *e2e) { _ = e.vault().Set("profile:"+e.profile, "") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newE2E(t, authtest.Options{})
+			e.login()
+			tc.break_(e)
+			out, errOut, code := e.run("token")
+			if code != 4 || out != "" || !strings.Contains(errOut, "atl login") || strings.Count(errOut, "\n") != 1 {
+				t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+			}
+			// A new login repairs it.
+			e.login()
+			if _, errOut, code := e.run("token"); code != 0 {
+				t.Fatalf("token after re-login: exit %d: %s", code, errOut)
+			}
+		})
+	}
+}

@@ -17,33 +17,13 @@ import (
 	"github.com/atl-cli/atl/store/storetest"
 )
 
-// clock is a settable time source shared by the test server and the session.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 var testScopes = []string{"offline_access", "read:jira-user", "read:jira-work"}
 
 // fixture is a stored login against a running test server.
 type fixture struct {
 	t      testing.TB
 	srv    *authtest.Server
-	clock  *clock
+	clock  *authtest.Clock
 	dir    *store.Dir
 	keys   *storetest.Memory
 	sleeps []time.Duration
@@ -52,7 +32,7 @@ type fixture struct {
 
 func newFixture(t testing.TB, opts authtest.Options) *fixture {
 	t.Helper()
-	f := &fixture{t: t, clock: newClock(), keys: storetest.NewMemory(), dir: store.NewDir(t.TempDir())}
+	f := &fixture{t: t, clock: authtest.NewClock(time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)), keys: storetest.NewMemory(), dir: store.NewDir(t.TempDir())}
 	opts.ClientID = "client-1"
 	opts.ClientSecret = "secret-1"
 	opts.Now = f.clock.Now

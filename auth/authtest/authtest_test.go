@@ -386,7 +386,7 @@ func TestPKCEAndRedirectMismatch(t *testing.T) {
 }
 
 func TestCodeSingleUseAndExpiry(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := NewClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	e := newEnv(t, Options{Now: clock.Now})
 	p := e.codeParams(e.login(t, testScopes))
 	e.tokens(t, p)
@@ -394,7 +394,7 @@ func TestCodeSingleUseAndExpiry(t *testing.T) {
 	wantError(t, e.postToken(t, e.codeParams("bogus")), 403, "invalid_grant")
 
 	p = e.codeParams(e.login(t, testScopes))
-	clock.Add(AuthCodeTTL)
+	clock.Advance(AuthCodeTTL)
 	wantError(t, e.postToken(t, p), 403, "invalid_grant")
 }
 
@@ -591,7 +591,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestBearerAndScopes(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := NewClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	e := newEnv(t, Options{Now: clock.Now, AccessTTL: time.Minute})
 	meOnly, _ := e.s.IssueTokens("read:me")
 	jiraOnly, _ := e.s.IssueTokens("read:jira-user")
@@ -620,11 +620,11 @@ func TestBearerAndScopes(t *testing.T) {
 	}
 
 	// Expiry follows Options.Now.
-	clock.Add(time.Minute - time.Second)
+	clock.Advance(time.Minute - time.Second)
 	if r := e.api(t, "/me", meOnly); r.status != 200 {
 		t.Fatalf("before expiry: %d", r.status)
 	}
-	clock.Add(time.Second)
+	clock.Advance(time.Second)
 	if r := e.api(t, "/me", meOnly); r.status != 401 {
 		t.Fatalf("after expiry: %d", r.status)
 	}
@@ -672,21 +672,4 @@ func TestParseForm(t *testing.T) {
 	if _, ok := parseForm("<html>no form</html>"); ok {
 		t.Error("parseForm found a form in a page without one")
 	}
-}
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }

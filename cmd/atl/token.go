@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -37,6 +38,13 @@ Exit code 4 means there is no usable login: run atl login.`,
 	return cmd
 }
 
+// printJSON writes v as indented JSON, the form of every --json output.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
 type tokenJSON struct {
 	AccessToken string   `json:"access_token"`
 	ExpiresAt   string   `json:"expires_at"`
@@ -60,9 +68,7 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 		_, err = fmt.Fprintln(out, c.Token.AccessToken)
 		return err
 	}
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(tokenJSON{
+	return printJSON(out, tokenJSON{
 		AccessToken: c.Token.AccessToken,
 		ExpiresAt:   c.Token.Expiry.UTC().Format(time.RFC3339),
 		TokenType:   "Bearer",

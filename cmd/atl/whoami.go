@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -90,9 +89,7 @@ func runWhoami(ctx context.Context, opts *whoamiOptions) error {
 		Storage:   c.Where,
 	}
 	if opts.JSON {
-		enc := json.NewEncoder(f.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return printJSON(f.IO.Out, out)
 	}
 	w := f.IO.Out
 	fmt.Fprintf(w, "%s (account %s) on %s\n", describeUser(identity{Name: out.Name, Email: out.Email}), out.AccountID, out.Site.URL)

@@ -3,7 +3,6 @@ package auth
 import (
 	"bytes"
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"html/template"
 	"net"
@@ -267,7 +266,6 @@ func writePage(w http.ResponseWriter, status int, title, message string) {
 	_ = http.NewResponseController(w).Flush()
 }
 
-var errNoCallback = errors.New("no callback received")
 
 // maxConns bounds the connections the listener serves at once; more wait
 // in the kernel's backlog. Slow clients are cut off by the server's header

@@ -465,7 +465,6 @@ func TestLoginSecondCallbackWhileExchanging(t *testing.T) {
 	}
 }
 
-var controlRe = regexp.MustCompile(`[\x00-\x1f\x7f]`)
 
 func TestLoginAuthorizeErrorIsSanitized(t *testing.T) {
 	t.Parallel()

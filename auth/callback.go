@@ -266,7 +266,6 @@ func writePage(w http.ResponseWriter, status int, title, message string) {
 	_ = http.NewResponseController(w).Flush()
 }
 
-
 // maxConns bounds the connections the listener serves at once; more wait
 // in the kernel's backlog. Slow clients are cut off by the server's header
 // timeout, so they cannot hold the slots for long.

@@ -465,7 +465,6 @@ func TestLoginSecondCallbackWhileExchanging(t *testing.T) {
 	}
 }
 
-
 func TestLoginAuthorizeErrorIsSanitized(t *testing.T) {
 	t.Parallel()
 	l := startLogin(t, loginSetup{})

@@ -271,3 +271,10 @@ func TestReadSecret(t *testing.T) {
 		t.Fatal("empty secret accepted")
 	}
 }
+
+func TestVersionFlag(t *testing.T) {
+	f, out, _, _ := testFactory(t, nil)
+	if code := execute(f, "--version"); code != 0 || !strings.HasPrefix(out.String(), "atl version ") {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+}

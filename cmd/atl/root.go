@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"runtime/debug"
 
 	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/store"
@@ -27,6 +28,7 @@ keeps the refresh token in your OS keychain, and prints valid access tokens:
 
 Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 130 interrupted.`,
+		Version:       version(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          noArgs,
@@ -90,3 +92,19 @@ Environment:
   ATL_PROFILE        the stored login to use (default "default")
   ATL_DEBUG=1        trace HTTP on stderr with secrets redacted (as --debug)
   ATL_BROWSER, BROWSER  command to open the browser; the URL is its last argument`
+
+// version is the module version atl was built from ("(devel)" for a build
+// from a checkout), with the VCS revision when known.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
+}

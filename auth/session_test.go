@@ -80,6 +80,18 @@ func (f *fixture) grant() store.Grant {
 	return g
 }
 
+// assertUntouched fails unless a failed refresh left the stored grant as
+// before and did not mark it dead.
+func (f *fixture) assertUntouched(before store.Grant) {
+	f.t.Helper()
+	if f.grant() != before {
+		f.t.Fatal("stored grant changed")
+	}
+	if p, err := f.dir.LoadProfile("default"); err != nil || p.Dead != nil {
+		f.t.Fatalf("grant marked dead (or profile unreadable: %v)", err)
+	}
+}
+
 func TestCurrentServesCachedTokenWithoutRequest(t *testing.T) {
 	f := newFixture(t, authtest.Options{})
 	before := f.grant()
@@ -238,12 +250,7 @@ func TestInvalidClientIsAConfigErrorWithoutRetry(t *testing.T) {
 	if n := f.srv.Count("token"); n != 1 {
 		t.Fatalf("token requests = %d, want 1", n)
 	}
-	if f.grant() != before {
-		t.Fatal("stored grant changed")
-	}
-	if p, _ := f.dir.LoadProfile("default"); p.Dead != nil {
-		t.Fatal("a client error must not mark the grant dead")
-	}
+	f.assertUntouched(before) // a client error must not mark the grant dead
 }
 
 func TestTransientFailuresAreRetriedWithinBounds(t *testing.T) {
@@ -272,8 +279,8 @@ func TestTransientFailuresAreRetriedWithinBounds(t *testing.T) {
 			if n := f.srv.Count("token"); n != tc.requests {
 				t.Fatalf("token requests = %d, want %d", n, tc.requests)
 			}
-			if !tc.ok && f.grant() != before {
-				t.Fatal("stored grant changed after a failed refresh")
+			if !tc.ok {
+				f.assertUntouched(before)
 			}
 			if tc.ok && f.grant().RefreshToken == before.RefreshToken {
 				t.Fatal("rotation not stored")
@@ -324,12 +331,7 @@ func TestMalformedTokenResponsesChangeNothing(t *testing.T) {
 			if strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error is not one line: %q", err)
 			}
-			if f.grant() != before {
-				t.Fatal("stored grant changed")
-			}
-			if p, _ := f.dir.LoadProfile("default"); p.Dead != nil {
-				t.Fatal("grant marked dead")
-			}
+			f.assertUntouched(before)
 		})
 	}
 }
@@ -350,9 +352,7 @@ func TestTricklingResponseTimesOut(t *testing.T) {
 	if time.Since(start) > 10*time.Second {
 		t.Fatalf("took %v", time.Since(start))
 	}
-	if f.grant() != before {
-		t.Fatal("stored grant changed")
-	}
+	f.assertUntouched(before)
 }
 
 func TestUnreachableServerServesStillValidToken(t *testing.T) {
@@ -385,9 +385,7 @@ func TestFailedSaveKeepsOldTokenAndRecovers(t *testing.T) {
 	if _, err := failing.Current(context.Background()); err == nil {
 		t.Fatal("no error when the save failed")
 	}
-	if f.grant() != before {
-		t.Fatal("stored grant changed")
-	}
+	f.assertUntouched(before)
 	c, err := f.session().Current(context.Background())
 	if err != nil {
 		t.Fatalf("next run did not recover: %v", err)

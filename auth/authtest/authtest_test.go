@@ -145,6 +145,12 @@ type response struct {
 
 func do(t *testing.T, client *http.Client, req *http.Request) (response, error) {
 	t.Helper()
+	return roundTrip(client, req)
+}
+
+// roundTrip sends req with client (http.DefaultClient when nil) and reads
+// the whole answer.
+func roundTrip(client *http.Client, req *http.Request) (response, error) {
 	if client == nil {
 		client = http.DefaultClient
 	}
@@ -169,16 +175,7 @@ func (e *env) postToken(t *testing.T, params url.Values) response {
 func (e *env) tryToken(client *http.Client, params url.Values) (response, error) {
 	req, _ := http.NewRequest("POST", e.s.URL()+"/oauth/token", strings.NewReader(params.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return response{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return response{resp.StatusCode, resp.Header, string(b)}, err
+	return roundTrip(client, req)
 }
 
 func (e *env) tokens(t *testing.T, params url.Values) tokenResponse {

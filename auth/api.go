@@ -8,45 +8,79 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
+
+	"github.com/atl-cli/atl/internal/termtext"
 )
 
 // maxBody bounds every response body atl reads.
 const maxBody = 1 << 20
 
-// API is a small client of the Atlassian platform API.
-type API struct {
-	BaseURL string // e.g. DefaultAPIURL
-	HTTP    *http.Client
+// WhoAmI asks Atlassian who the login belongs to (Jira's myself on the
+// login's site, and /me when the grant has read:me), through Client, so
+// that a success proves the login works. What Atlassian does not say
+// (an email hidden by the user's privacy settings) is taken from the
+// login.
+func (s *Session) WhoAmI(ctx context.Context) (*User, error) {
+	m, err := s.metadata()
+	if err != nil {
+		return nil, err
+	}
+	api, err := s.apiURL()
+	if err != nil {
+		return nil, err
+	}
+	u, err := identify(ctx, s.Client(ctx), api, m.Site.ID, m.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	u.Name = firstOf(u.Name, m.Name)
+	u.Email = firstOf(u.Email, m.Email)
+	return u, nil
 }
 
-// Resource is a site the grant can reach, from accessible-resources.
-type Resource struct {
-	ID        string   `json:"id"`
-	URL       string   `json:"url"`
-	Name      string   `json:"name"`
-	Scopes    []string `json:"scopes"`
-	AvatarURL string   `json:"avatarUrl"`
+// identify asks Jira's myself on the site (read:jira-user) and, when
+// read:me was granted, the platform's /me, which also knows the email.
+// hc authenticates its requests.
+func identify(ctx context.Context, hc *http.Client, api, cloudID string, scopes []string) (*User, error) {
+	var u User
+	var jiraErr error
+	var my struct {
+		AccountID    string `json:"accountId"`
+		EmailAddress string `json:"emailAddress"`
+		DisplayName  string `json:"displayName"`
+	}
+	if jiraErr = getJSON(ctx, hc, api, "/ex/jira/"+url.PathEscape(cloudID)+"/rest/api/3/myself", &my); jiraErr == nil {
+		u = User{AccountID: my.AccountID, Name: my.DisplayName, Email: my.EmailAddress}
+	}
+	var apiErr *APIError
+	if jiraErr != nil && !errors.As(jiraErr, &apiErr) {
+		return nil, jiraErr // not an answer from Atlassian: /me would fare no better
+	}
+	if slices.Contains(scopes, "read:me") {
+		var me struct {
+			AccountID string `json:"account_id"`
+			Email     string `json:"email"`
+			Name      string `json:"name"`
+		}
+		if err := getJSON(ctx, hc, api, "/me", &me); err == nil {
+			u.AccountID = firstOf(u.AccountID, me.AccountID)
+			u.Name = firstOf(u.Name, me.Name)
+			u.Email = firstOf(u.Email, me.Email)
+		}
+	}
+	if u.AccountID == "" {
+		return nil, fmt.Errorf("cannot tell who signed in (%w): the grant needs read:jira-user (or read:me)", jiraErr)
+	}
+	u.AccountID = termtext.Clean(u.AccountID, 128)
+	u.Name, u.Email = termtext.Clean(u.Name, 200), termtext.Clean(u.Email, 200)
+	return &u, nil
 }
 
-// Me is the user as {api}/me describes them (needs read:me).
-type Me struct {
-	AccountID string `json:"account_id"`
-	Email     string `json:"email"`
-	Name      string `json:"name"`
-}
-
-// Myself is the user as Jira's /rest/api/3/myself describes them (needs
-// read:jira-user).
-type Myself struct {
-	AccountID    string `json:"accountId"`
-	EmailAddress string `json:"emailAddress"`
-	DisplayName  string `json:"displayName"`
-}
-
-// AccessibleResources lists the sites the access token can reach.
-func (a *API) AccessibleResources(ctx context.Context, accessToken string) ([]Resource, error) {
-	var rs []Resource
-	if err := a.get(ctx, accessToken, "/oauth/token/accessible-resources", &rs); err != nil {
+// accessibleResources lists the sites the grant reaches.
+func accessibleResources(ctx context.Context, hc *http.Client, api string) ([]Site, error) {
+	var rs []Site
+	if err := getJSON(ctx, hc, api, "/oauth/token/accessible-resources", &rs); err != nil {
 		return nil, err
 	}
 	out := rs[:0]
@@ -54,41 +88,23 @@ func (a *API) AccessibleResources(ctx context.Context, accessToken string) ([]Re
 		if r.ID == "" {
 			continue
 		}
-		r.Name = CleanText(r.Name, 100)
-		r.URL = CleanText(r.URL, 200)
+		r.ID = termtext.Clean(r.ID, 64)
+		r.Name = termtext.Clean(r.Name, 100)
+		r.URL = termtext.Clean(r.URL, 200)
+		r.AvatarURL = ""
 		out = append(out, r)
 	}
 	return out, nil
 }
 
-// Me returns the user behind the access token.
-func (a *API) Me(ctx context.Context, accessToken string) (*Me, error) {
-	var m Me
-	if err := a.get(ctx, accessToken, "/me", &m); err != nil {
-		return nil, err
-	}
-	m.Name, m.Email = CleanText(m.Name, 200), CleanText(m.Email, 200)
-	return &m, nil
-}
-
-// Myself returns the Jira user behind the access token on site cloudID.
-func (a *API) Myself(ctx context.Context, accessToken, cloudID string) (*Myself, error) {
-	var m Myself
-	if err := a.get(ctx, accessToken, "/ex/jira/"+url.PathEscape(cloudID)+"/rest/api/3/myself", &m); err != nil {
-		return nil, err
-	}
-	m.DisplayName, m.EmailAddress = CleanText(m.DisplayName, 200), CleanText(m.EmailAddress, 200)
-	return &m, nil
-}
-
-func (a *API) get(ctx context.Context, accessToken, path string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.BaseURL+path, nil)
+// getJSON GETs api+path with hc and decodes the JSON answer into v.
+func getJSON(ctx context.Context, hc *http.Client, api, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, api+path, nil)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", "application/json")
-	resp, err := a.HTTP.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("GET %s: %w", path, stripURL(err))
 	}

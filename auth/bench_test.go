@@ -8,38 +8,56 @@ import (
 
 	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/auth/authtest"
+	"github.com/atl-cli/atl/store"
 )
 
-// BenchmarkCurrentCached is atl token's hot path in-process: load the
-// profile, read the grant from the keychain (in memory here), check expiry.
-func BenchmarkCurrentCached(b *testing.B) {
+// BenchmarkTokenStored is atl token's hot path in-process, as a new
+// process runs it: open the session, read the metadata, read the grant
+// from the keychain (in memory here), check expiry.
+func BenchmarkTokenStored(b *testing.B) {
 	f := newFixture(b, authtest.Options{})
-
-	s := f.session()
+	o := f.options()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := s.Current(ctx); err != nil {
+		s, err := auth.OpenWith(o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.TokenSource(ctx).Token(); err != nil {
 			b.Fatal(err)
 		}
 	}
 	if f.srv.Count("token") != 0 {
-		b.Fatal("the cached path made a token request")
+		b.Fatal("the stored-token path made a token request")
 	}
 }
 
-// BenchmarkBaselineRawReads is the floor CurrentCached is compared with:
-// the same two reads (profile file, keychain item) with no decoding.
+// BenchmarkTokenInMemory is a long-running Go program's hot path: the
+// token kept in memory by the Session.
+func BenchmarkTokenInMemory(b *testing.B) {
+	f := newFixture(b, authtest.Options{})
+	ts := f.session().TokenSource(context.Background())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ts.Token(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBaselineRawReads is the floor BenchmarkTokenStored is compared
+// with: the same two reads (metadata file, keychain item) with no decoding.
 func BenchmarkBaselineRawReads(b *testing.B) {
 	f := newFixture(b, authtest.Options{})
-
-	path := filepath.Join(f.dir.Path(), "profiles", "default.json")
+	path := filepath.Join(f.dir, "profiles", "default.json")
+	loc := f.login().Location(store.StorageKeychain)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := os.ReadFile(path); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := f.keys.Get(auth.KeychainService, "profile:default"); err != nil {
+		if _, err := f.keys.Get(loc.Service, loc.Account); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,24 +3,52 @@ package auth
 import (
 	"errors"
 	"fmt"
-	"strings"
-	"unicode"
+	"time"
 )
 
 // LoginRequiredError reports that there is no usable stored login: none was
 // made, it was removed, its data is unreadable, or Atlassian rejected the
-// grant. The only fix is `atl login`.
+// grant. Only a new login repairs it.
 type LoginRequiredError struct {
-	Profile string
-	Reason  string
+	Profile string // the profile whose login is missing
+	Reason  string // what is wrong, e.g. "not logged in"
 	Err     error
 }
 
 func (e *LoginRequiredError) Error() string {
-	return fmt.Sprintf("%s; run `atl login`", e.Reason)
+	if e.Profile == "" || e.Profile == DefaultProfile {
+		return e.Reason
+	}
+	return fmt.Sprintf("%s (profile %q)", e.Reason, e.Profile)
 }
 
 func (e *LoginRequiredError) Unwrap() error { return e.Err }
+
+// ConfigError reports a setting that is missing or malformed, or that
+// contradicts the stored login: a mistake in how atl is set up rather than
+// a failure.
+type ConfigError struct {
+	Setting string // the setting at fault: "client id", "callback URL", "auth URL", "API URL" or "profile"
+	Env     string // the environment variable that sets it, if any
+	Value   string // the value at fault; "" when the setting is missing
+	// Stored is the stored login's value when Value contradicts it: a
+	// grant is only ever used with the client and server that issued it.
+	Stored string
+	Err    error // what is wrong with Value, if it is malformed
+}
+
+func (e *ConfigError) Error() string {
+	switch {
+	case e.Stored != "":
+		return fmt.Sprintf("%s is %s, but this login was made with %s %s", e.Env, e.Value, e.Setting, e.Stored)
+	case e.Err != nil:
+		return e.Err.Error()
+	default:
+		return "no " + e.Setting + " is set"
+	}
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // ErrAccessDenied reports that the user declined the consent screen.
 var ErrAccessDenied = errors.New("you declined access on the consent screen")
@@ -40,43 +68,16 @@ func (e *AuthorizeError) Error() string {
 	return msg
 }
 
-// ClientError reports that the token endpoint does not accept the client's
-// credentials (invalid_client). It is a configuration error; atl does not
-// retry it.
-type ClientError struct {
-	ClientID string
-	Status   int
+// SignInTimeoutError reports that no sign-in reached the callback within
+// LoginOptions.Timeout.
+type SignInTimeoutError struct {
+	Wait time.Duration
 }
 
-func (e *ClientError) Error() string {
-	return fmt.Sprintf("Atlassian rejected client id %q (HTTP %d invalid_client): check ATL_CLIENT_ID and ATL_CLIENT_SECRET against the app in the developer console", e.ClientID, e.Status)
-}
+func (e *SignInTimeoutError) Error() string { return fmt.Sprintf("no sign-in within %s", e.Wait) }
 
-// TokenEndpointError reports a failed token request that is neither a dead
-// grant nor a client error. It never holds the response body, which can
-// carry secrets.
-type TokenEndpointError struct {
-	Status int    // 0 when no HTTP answer was read
-	Code   string // the OAuth error code, if the server sent one
-	Reason string
-	Err    error
-}
-
-func (e *TokenEndpointError) Error() string {
-	var b strings.Builder
-	b.WriteString("token request failed: ")
-	b.WriteString(e.Reason)
-	if e.Status != 0 {
-		fmt.Fprintf(&b, " (HTTP %d", e.Status)
-		if e.Code != "" {
-			b.WriteString(" " + e.Code)
-		}
-		b.WriteString(")")
-	}
-	return b.String()
-}
-
-func (e *TokenEndpointError) Unwrap() error { return e.Err }
+// ErrNoSite reports a grant that reaches no Atlassian site.
+var ErrNoSite = errors.New("this login reaches no site")
 
 // APIError is a non-2xx answer from the Atlassian API.
 type APIError struct {
@@ -95,64 +96,7 @@ func (e *APIError) Error() string {
 	case 404:
 		hint = ": not found, or not visible to this app"
 	case 429:
-		hint = ": rate limited, try again later"
+		hint = ": rate limited"
 	}
 	return fmt.Sprintf("%s %s: HTTP %d%s", e.Method, e.Path, e.Status, hint)
-}
-
-// CleanText makes text from a server safe to show on a terminal: escape
-// sequences (CSI and OSC) are removed whole, other control and format
-// characters dropped, and the result cut to max runes.
-func CleanText(s string, max int) string {
-	var b strings.Builder
-	rs := []rune(s)
-	n := 0
-	for i := 0; i < len(rs); i++ {
-		r := rs[i]
-		if r == 0x1b || r == 0x9b || r == 0x9d {
-			i = skipEscape(rs, i)
-			continue
-		}
-		if unicode.IsControl(r) || r == unicode.ReplacementChar || unicode.Is(unicode.Cf, r) {
-			continue
-		}
-		if n >= max {
-			b.WriteString("…")
-			break
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
-}
-
-// skipEscape returns the index of the last rune of the escape sequence
-// starting at rs[i].
-func skipEscape(rs []rune, i int) int {
-	kind := rs[i]
-	if kind == 0x1b {
-		if i+1 >= len(rs) {
-			return i
-		}
-		switch rs[i+1] {
-		case '[':
-			kind = 0x9b
-		case ']', 'P', '_', '^':
-			kind = 0x9d
-		default:
-			return i + 1 // a two-character escape
-		}
-		i++
-	}
-	for j := i + 1; j < len(rs); j++ {
-		switch {
-		case kind == 0x9b && rs[j] >= 0x40 && rs[j] <= 0x7e:
-			return j
-		case kind == 0x9d && (rs[j] == 0x07 || rs[j] == 0x9c):
-			return j
-		case kind == 0x9d && rs[j] == 0x1b && j+1 < len(rs) && rs[j+1] == '\\':
-			return j + 1
-		}
-	}
-	return len(rs) - 1
 }

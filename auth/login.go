@@ -2,200 +2,178 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"time"
 
-	"golang.org/x/oauth2"
-	"golang.org/x/sync/errgroup"
+	"github.com/atl-cli/atl/store"
 )
 
-// LoginOptions configures one interactive login.
+// LoginOptions configure Session.Login. The settings given here (from
+// flags) come first; an empty one falls back to the environment, then the
+// stored login, then config.json, then the default.
 type LoginOptions struct {
-	Client      Client
-	CallbackURL string   // DefaultCallbackURL when empty
-	Scopes      []string // DefaultScopes() when empty
-	// ShowURL tells the user the URL, always and before the browser is
-	// opened, so it can be opened by hand.
+	ClientID     string   // ATL_CLIENT_ID, the login's, config.json's client_id
+	ClientSecret string   // ATL_CLIENT_SECRET, the login's (same client and server only)
+	CallbackURL  string   // ATL_CALLBACK_URL, the login's, config.json's callback_url, DefaultCallbackURL
+	Scopes       []string // DefaultScopes() when empty
+	// InsecureStorage keeps the tokens in a private file in the config
+	// directory instead of the keychain (never the client secret).
+	InsecureStorage bool
+	// Timeout bounds the wait for the browser sign-in; zero waits as long
+	// as ctx allows. When it passes, Login returns *SignInTimeoutError.
+	Timeout time.Duration
+
+	// ShowURL tells the user the consent page's URL, always and before
+	// the browser is opened, so that it can be opened by hand.
 	ShowURL func(url string)
 	// OpenBrowser opens url in the user's browser. It runs in its own
 	// goroutine, so a launcher that blocks cannot hold up the login; an
 	// error goes to BrowserError and the login keeps waiting.
 	OpenBrowser  func(url string) error
 	BrowserError func(error)
-	HTTPClient   *http.Client
-	Now          func() time.Time
+	// ChooseSite picks the site when the grant reaches several; nil
+	// makes that an error.
+	ChooseSite func(sites []Site) (Site, error)
 }
 
-// LoginResult is what a successful login yields.
-type LoginResult struct {
-	Token  *oauth2.Token
-	Expiry time.Time // computed from expires_in at receipt
-	Scopes []string  // as granted, falling back to the ones asked for
-}
-
-// Login runs the loopback flow: it binds the callback listener, opens the
-// browser at the consent page, waits for exactly one valid callback, and
-// exchanges the code (with its PKCE verifier) for tokens. It returns when
-// ctx ends, with ctx's error.
-func Login(ctx context.Context, opts LoginOptions) (*LoginResult, error) {
-	cbURL := opts.CallbackURL
-	if cbURL == "" {
-		cbURL = DefaultCallbackURL
-	}
-	cb, err := ParseCallback(cbURL)
+// Login signs the user in with the loopback flow and stores the login
+// under the session's profile, replacing any earlier one: it binds the
+// callback listener, shows and opens the consent page, waits for exactly
+// one valid callback, exchanges the code (PKCE S256), picks the site,
+// asks Atlassian who signed in, and saves the tokens (keychain first,
+// read back) and the metadata under the login's lock. With the keychain
+// as storage, a keychain that does not answer fails the login before the
+// browser opens. Nothing is stored unless Login succeeds.
+func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
+	stored, _ := s.login.Metadata() // a broken or missing login is replaced
+	file, err := s.store.Settings()
 	if err != nil {
 		return nil, err
+	}
+	if stored == nil {
+		stored = &store.Metadata{}
+	}
+	clientID := firstOf(opts.ClientID, s.getenv(envClientID), stored.ClientID, file.ClientID)
+	if clientID == "" {
+		return nil, &ConfigError{Setting: "client id", Env: envClientID}
+	}
+	authURL, err := baseURL("auth URL", envAuthURL, firstOf(s.getenv(envAuthURL), stored.AuthURL, DefaultAuthURL))
+	if err != nil {
+		return nil, err
+	}
+	apiURL, err := baseURL("API URL", envAPIURL, firstOf(s.getenv(envAPIURL), stored.APIURL, DefaultAPIURL))
+	if err != nil {
+		return nil, err
+	}
+	callbackURL := firstOf(opts.CallbackURL, s.getenv(envCallbackURL), stored.CallbackURL, file.CallbackURL, DefaultCallbackURL)
+	cb, err := ParseCallback(callbackURL)
+	if err != nil {
+		return nil, &ConfigError{Setting: "callback URL", Env: envCallbackURL, Value: callbackURL, Err: err}
 	}
 	scopes := opts.Scopes
 	if len(scopes) == 0 {
 		scopes = DefaultScopes()
 	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
-	hc := opts.HTTPClient
-	if hc == nil {
-		// x/oauth2 would call a nil *http.Client put in the context.
-		hc = http.DefaultClient
-	}
-	cfg := opts.Client.oauth2Config(cb.URL, scopes)
-
-	state, err := randomString(32)
-	if err != nil {
+	storage := store.StorageKeychain
+	if opts.InsecureStorage {
+		storage = store.StorageFile
+	} else if err := s.login.CheckKeychain(); err != nil {
+		// Fail before the user spends a consent on a login atl cannot keep.
 		return nil, err
 	}
-	verifier := oauth2.GenerateVerifier()
-	authURL := cfg.AuthCodeURL(state,
-		oauth2.SetAuthURLParam("audience", Audience),
-		oauth2.SetAuthURLParam("prompt", "consent"),
-		oauth2.S256ChallengeOption(verifier))
-
-	listeners, err := cb.listen()
-	if err != nil {
-		return nil, err
+	secret := firstOf(opts.ClientSecret, s.getenv(envClientSecret))
+	if secret == "" && stored.ClientID == clientID && normalizeURL(stored.AuthURL) == normalizeURL(authURL) {
+		if g, err := s.login.Grant(stored); err == nil {
+			secret = g.ClientSecret
+		}
 	}
 
-	var res *LoginResult
-	g, gctx := errgroup.WithContext(ctx)
-	results := make(chan callbackResult, 1)
-	outcome := make(chan error, 1)
-	pageDone := make(chan struct{})
-	srv := &http.Server{
-		Handler: &callbackHandler{
-			cb: cb, state: state, results: results, outcome: outcome, pageDone: pageDone,
-		},
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       30 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		// gctx, not ctx: a handler waiting for the exchange's outcome must
-		// also stop when the login ends for another reason.
-		BaseContext: func(net.Listener) context.Context { return gctx },
+	fctx := ctx
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
 	}
-	// exchange spends the one accepted code and tells the page the outcome.
-	exchange := func(r callbackResult) error {
-		if r.err != nil {
-			return r.err
-		}
-		tctx := context.WithValue(gctx, oauth2.HTTPClient, hc)
-		tok, err := cfg.Exchange(tctx, r.code, oauth2.VerifierOption(verifier))
-		received := now()
-		if err == nil {
-			err = checkTokenResponse(tok, true)
-		}
-		if err != nil {
-			err = classifyTokenError(err, opts.Client.ID)
-			var dg *deadGrantError
-			if errors.As(err, &dg) {
-				// There is no stored grant yet: the code was refused
-				// (expired, already spent, or the verifier or
-				// redirect_uri did not match).
-				err = &TokenEndpointError{Status: dg.status, Code: dg.code, Reason: "Atlassian did not accept the authorization code; run `atl login` again"}
-			}
-			outcome <- err
-			return err
-		}
-		outcome <- nil
-		res = &LoginResult{Token: tok, Expiry: received.Add(time.Duration(tok.ExpiresIn) * time.Second), Scopes: grantedScopes(tok, scopes)}
-		return nil
-	}
-
-	for _, l := range listeners {
-		g.Go(func() error {
-			if err := srv.Serve(newLimitListener(l, maxConns)); !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
-		})
-	}
-	g.Go(func() error {
-		// Close the listeners and every connection whatever happens below,
-		// once the accepted callback (if any) has its page. Shutdown would
-		// instead wait up to 5s for each connection a browser opened
-		// speculatively and never used.
-		accepted := false
-		defer func() {
-			if accepted {
-				t := time.NewTimer(5 * time.Second)
-				select {
-				case <-pageDone:
-				case <-t.C:
-				}
-				t.Stop()
-			}
-			_ = srv.Close()
-		}()
-		if opts.ShowURL != nil {
-			opts.ShowURL(authURL)
-		}
-		browserErr := make(chan error, 1)
-		if opts.OpenBrowser != nil {
-			go func() { browserErr <- opts.OpenBrowser(authURL) }()
-		}
-		for {
-			select {
-			case <-gctx.Done():
-				return gctx.Err()
-			case err := <-browserErr:
-				if err != nil && opts.BrowserError != nil {
-					opts.BrowserError(err)
-				}
-				continue
-			case r := <-results:
-				accepted = true
-				return exchange(r)
-			}
-		}
+	res, err := authorize(fctx, flow{
+		clientID: clientID, clientSecret: secret, authURL: authURL,
+		callback: cb, scopes: scopes,
+		showURL: opts.ShowURL, openBrowser: opts.OpenBrowser, browserError: opts.BrowserError,
+		hc: s.hc, now: s.now,
 	})
-	if err := g.Wait(); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && opts.Timeout > 0 {
+			return nil, &SignInTimeoutError{Wait: opts.Timeout}
 		}
 		return nil, err
 	}
-	return res, nil
+
+	// Until the login is stored, the API is called with the new access
+	// token as it is: there is nothing to refresh yet.
+	hc := s.httpClient(&bearerTransport{
+		base:    s.transport(),
+		api:     func() (string, error) { return apiURL, nil },
+		token:   func(string) (string, error) { return res.token.AccessToken, nil },
+		noRetry: true,
+	})
+	sites, err := accessibleResources(ctx, hc, apiURL)
+	if err != nil {
+		return nil, fmt.Errorf("listing the sites this login reaches: %w", err)
+	}
+	site, err := chooseSite(sites, opts.ChooseSite)
+	if err != nil {
+		return nil, err
+	}
+	user, err := identify(ctx, hc, apiURL, site.ID, res.scopes)
+	if err != nil {
+		return nil, err
+	}
+
+	g := grantFrom(res.token, res.received, store.Grant{ClientSecret: secret})
+	m := &store.Metadata{
+		ClientID:    clientID,
+		AuthURL:     authURL,
+		APIURL:      apiURL,
+		CallbackURL: callbackURL,
+		AccountID:   user.AccountID,
+		Name:        user.Name,
+		Email:       user.Email,
+		Site:        Site{ID: site.ID, URL: site.URL, Name: site.Name},
+		Scopes:      res.scopes,
+		ExpiresAt:   g.Expiry,
+		Storage:     storage,
+		LoginAt:     s.now().UTC(),
+	}
+	unlock, err := s.login.Lock(ctx, s.lockWait)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if err := s.login.Save(m, g); err != nil {
+		return nil, fmt.Errorf("saving the login: %w", err)
+	}
+	s.forget()
+	return s.info(m), nil
 }
 
-// grantedScopes returns the scope the token response names, or asked when
-// it names none.
-func grantedScopes(tok *oauth2.Token, asked []string) []string {
-	if s, ok := tok.Extra("scope").(string); ok && s != "" {
-		return splitScopes(s)
+// chooseSite picks the site: the only one, else the one choose picks.
+func chooseSite(sites []Site, choose func([]Site) (Site, error)) (Site, error) {
+	switch {
+	case len(sites) == 0:
+		return Site{}, ErrNoSite
+	case len(sites) == 1:
+		return sites[0], nil
+	case choose == nil:
+		return Site{}, fmt.Errorf("this login reaches %d sites and none was chosen", len(sites))
 	}
-	return asked
-}
-
-func randomString(n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("reading random bytes: %w", err)
+	site, err := choose(sites)
+	if err != nil {
+		return Site{}, err
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	for _, st := range sites {
+		if st.ID == site.ID {
+			return st, nil
+		}
+	}
+	return Site{}, fmt.Errorf("the chosen site %q is not one this login reaches", site.ID)
 }

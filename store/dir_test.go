@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,13 +17,13 @@ import (
 	"time"
 )
 
-func testDir(t *testing.T) *Dir {
+func testStore(t *testing.T) *Store {
 	t.Helper()
-	return NewDir(filepath.Join(t.TempDir(), "atl"))
+	return New(filepath.Join(t.TempDir(), "atl"), newFake(nil))
 }
 
-func sampleProfile() *Profile {
-	return &Profile{
+func sampleProfile() *Metadata {
+	return &Metadata{
 		ClientID:  "client-id",
 		AuthURL:   "https://auth.atlassian.com",
 		APIURL:    "https://api.atlassian.com",
@@ -54,17 +55,17 @@ func skipOnWindows(t *testing.T) {
 }
 
 func TestProfileRoundTrip(t *testing.T) {
-	minimal := &Profile{ClientID: "c", Site: Site{ID: "s"}, Storage: StorageFile}
+	minimal := &Metadata{ClientID: "c", Site: Site{ID: "s"}, Storage: StorageFile}
 	dead := sampleProfile()
 	dead.Dead = &DeadGrant{At: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Reason: "invalid_grant: refresh token revoked"}
-	cases := map[string]*Profile{"full": sampleProfile(), "minimal": minimal, "dead": dead}
+	cases := map[string]*Metadata{"full": sampleProfile(), "minimal": minimal, "dead": dead}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := testDir(t)
-			if err := d.SaveProfile("default", want); err != nil {
+			d := testStore(t)
+			if err := d.saveMetadata("default", want); err != nil {
 				t.Fatalf("SaveProfile: %v", err)
 			}
-			got, err := d.LoadProfile("default")
+			got, err := d.loadMetadata("default")
 			if err != nil {
 				t.Fatalf("LoadProfile: %v", err)
 			}
@@ -76,58 +77,58 @@ func TestProfileRoundTrip(t *testing.T) {
 }
 
 func TestProfilesAreSeparate(t *testing.T) {
-	d := testDir(t)
+	d := testStore(t)
 	a, b := sampleProfile(), sampleProfile()
 	b.AccountID = "other"
-	if err := d.SaveProfile("a", a); err != nil {
+	if err := d.saveMetadata("a", a); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.SaveProfile("b", b); err != nil {
+	if err := d.saveMetadata("b", b); err != nil {
 		t.Fatal(err)
 	}
 	a.Email = "changed@example.com"
-	if err := d.SaveProfile("a", a); err != nil {
+	if err := d.saveMetadata("a", a); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := d.LoadProfile("a"); err != nil || got.Email != "changed@example.com" {
+	if got, err := d.loadMetadata("a"); err != nil || got.Email != "changed@example.com" {
 		t.Errorf("a = %+v, %v", got, err)
 	}
-	if got, err := d.LoadProfile("b"); err != nil || got.AccountID != "other" || got.Email != "ada@example.com" {
+	if got, err := d.loadMetadata("b"); err != nil || got.AccountID != "other" || got.Email != "ada@example.com" {
 		t.Errorf("b = %+v, %v", got, err)
 	}
 }
 
 func TestLoadProfileMissing(t *testing.T) {
-	d := testDir(t)
-	if _, err := d.LoadProfile("default"); !errors.Is(err, ErrNoProfile) {
-		t.Fatalf("LoadProfile in a missing dir = %v, want ErrNoProfile", err)
+	d := testStore(t)
+	if _, err := d.loadMetadata("default"); !errors.Is(err, ErrNoLogin) {
+		t.Fatalf("LoadProfile in a missing dir = %v, want ErrNoLogin", err)
 	}
-	if err := d.SaveProfile("other", sampleProfile()); err != nil {
+	if err := d.saveMetadata("other", sampleProfile()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.LoadProfile("default"); !errors.Is(err, ErrNoProfile) {
-		t.Fatalf("LoadProfile of a missing profile = %v, want ErrNoProfile", err)
+	if _, err := d.loadMetadata("default"); !errors.Is(err, ErrNoLogin) {
+		t.Fatalf("LoadProfile of a missing profile = %v, want ErrNoLogin", err)
 	}
-	if _, err := os.Stat(d.Path()); err != nil {
+	if _, err := os.Stat(d.Dir()); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestNewDirCreatesNothing(t *testing.T) {
-	d := testDir(t)
-	if _, err := d.LoadProfile("default"); !errors.Is(err, ErrNoProfile) {
+	d := testStore(t)
+	if _, err := d.loadMetadata("default"); !errors.Is(err, ErrNoLogin) {
 		t.Fatal(err)
 	}
 	if _, err := d.Settings(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(d.Path()); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("reading created %s (%v)", d.Path(), err)
+	if _, err := os.Stat(d.Dir()); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("reading created %s (%v)", d.Dir(), err)
 	}
 }
 
 func TestLoadProfileCorrupt(t *testing.T) {
-	valid, err := json.Marshal(profileJSON{Version: 1, Profile: *sampleProfile()})
+	valid, err := json.Marshal(metadataJSON{Version: 1, Metadata: *sampleProfile()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,20 +149,20 @@ func TestLoadProfileCorrupt(t *testing.T) {
 		"wrong type":      `{"version":1,"client_id":7,"site":{"id":"s"},"storage":"file"}`,
 	}
 	// Sanity: the valid encoding loads, so the cases fail for their damage.
-	if _, err := DecodeProfile(valid); err != nil {
+	if _, err := DecodeMetadata(valid); err != nil {
 		t.Fatalf("valid profile: %v", err)
 	}
 	for name, content := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := testDir(t)
-			if err := d.SaveProfile("default", sampleProfile()); err != nil {
+			d := testStore(t)
+			if err := d.saveMetadata("default", sampleProfile()); err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join(d.Path(), "profiles", "default.json")
+			path := filepath.Join(d.Dir(), "profiles", "default.json")
 			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			p, err := d.LoadProfile("default")
+			p, err := d.loadMetadata("default")
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("LoadProfile = %+v, %v; want ErrCorrupt", p, err)
 			}
@@ -195,26 +196,12 @@ func TestValidProfileName(t *testing.T) {
 
 func TestInvalidProfileNamesRejected(t *testing.T) {
 	root := t.TempDir()
-	d := NewDir(filepath.Join(root, "atl"))
+	d := New(filepath.Join(root, "atl"), newFake(nil))
 	for _, n := range invalidNames {
-		if err := d.SaveProfile(n, sampleProfile()); err == nil {
-			t.Errorf("SaveProfile(%q) succeeded", n)
-		}
-		if _, err := d.LoadProfile(n); err == nil || errors.Is(err, ErrNoProfile) {
-			t.Errorf("LoadProfile(%q) = %v, want a name error", n, err)
-		}
-		if err := d.DeleteProfile(n); err == nil {
-			t.Errorf("DeleteProfile(%q) succeeded", n)
-		}
-		if _, err := d.TokenFile(n); err == nil {
-			t.Errorf("TokenFile(%q) succeeded", n)
-		}
-		if _, err := NewFileBackend(d, n); err == nil {
-			t.Errorf("NewFileBackend(%q) succeeded", n)
-		}
-		if unlock, err := d.Lock(t.Context(), n, time.Millisecond); err == nil {
-			unlock()
-			t.Errorf("Lock(%q) succeeded", n)
+		if l, err := d.Login(n); err == nil || l != nil || !errors.Is(err, ErrInvalidProfileName) {
+			t.Errorf("Login(%q) = %v, %v; want ErrInvalidProfileName", n, l, err)
+		} else if !strings.Contains(err.Error(), fmt.Sprintf("%q", n)) {
+			t.Errorf("Login(%q): %q does not name it", n, err)
 		}
 	}
 	// Nothing may have been written anywhere, in particular not outside
@@ -234,20 +221,16 @@ func TestInvalidProfileNamesRejected(t *testing.T) {
 func TestNoProfileCollidesWithAnotherProfilesFiles(t *testing.T) {
 	// Every file of a profile must belong to that profile alone (compared
 	// without case, as on macOS and Windows).
-	d := NewDir("/cfg")
+	d := New("/cfg", nil)
 	owner := map[string]string{}
 	names := append([]string{"x", "x.tokens", "X.TOKENS", "x.json", "x.lock", "x.tokens.json", "x.json.tokens"}, validNames...)
 	for _, n := range names {
 		if !ValidProfileName(n) {
 			continue
 		}
-		meta, err := d.profileFile(n, ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lock, _ := d.profileFile(n, ".lock")
-		tokens, _ := d.TokenFile(n)
-		for _, f := range []string{meta, lock, tokens} {
+		l := mustLogin(t, d, n)
+		meta := d.profileFile(n, ".json")
+		for _, f := range []string{meta, l.profileLockPath(), l.Location(StorageFile).Path} {
 			f = strings.ToLower(f)
 			// Names differing only in case do share files on macOS and
 			// Windows; that is a known limit, not checked here.
@@ -261,14 +244,14 @@ func TestNoProfileCollidesWithAnotherProfilesFiles(t *testing.T) {
 
 func TestSavePermissions(t *testing.T) {
 	skipOnWindows(t)
-	d := testDir(t)
-	if err := d.SaveProfile("default", sampleProfile()); err != nil {
+	d := testStore(t)
+	if err := d.saveMetadata("default", sampleProfile()); err != nil {
 		t.Fatal(err)
 	}
 	checks := map[string]fs.FileMode{
-		d.Path():                            0o700,
-		filepath.Join(d.Path(), "profiles"): 0o700,
-		filepath.Join(d.Path(), "profiles", "default.json"): 0o600,
+		d.Dir():                            0o700,
+		filepath.Join(d.Dir(), "profiles"): 0o700,
+		filepath.Join(d.Dir(), "profiles", "default.json"): 0o600,
 	}
 	for path, want := range checks {
 		if got := mode(t, path); got != want {
@@ -279,23 +262,23 @@ func TestSavePermissions(t *testing.T) {
 
 func TestSaveTightensExistingDirs(t *testing.T) {
 	skipOnWindows(t)
-	d := testDir(t)
+	d := testStore(t)
 	var warn bytes.Buffer
 	d.Warn = &warn
-	profiles := filepath.Join(d.Path(), "profiles")
+	profiles := filepath.Join(d.Dir(), "profiles")
 	if err := os.MkdirAll(profiles, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(d.Path(), 0o755); err != nil {
+	if err := os.Chmod(d.Dir(), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chmod(profiles, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.SaveProfile("default", sampleProfile()); err != nil {
+	if err := d.saveMetadata("default", sampleProfile()); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{d.Path(), profiles} {
+	for _, p := range []string{d.Dir(), profiles} {
 		if got := mode(t, p); got != 0o700 {
 			t.Errorf("%s has mode %04o after save, want 0700", p, got)
 		}
@@ -307,14 +290,14 @@ func TestSaveTightensExistingDirs(t *testing.T) {
 
 func TestLoadTightensPermissions(t *testing.T) {
 	skipOnWindows(t)
-	d := testDir(t)
-	if err := d.SaveProfile("default", sampleProfile()); err != nil {
+	d := testStore(t)
+	if err := d.saveMetadata("default", sampleProfile()); err != nil {
 		t.Fatal(err)
 	}
-	profiles := filepath.Join(d.Path(), "profiles")
+	profiles := filepath.Join(d.Dir(), "profiles")
 	file := filepath.Join(profiles, "default.json")
-	loosen := map[string]fs.FileMode{d.Path(): 0o755, profiles: 0o755, file: 0o644}
-	want := map[string]fs.FileMode{d.Path(): 0o700, profiles: 0o700, file: 0o600}
+	loosen := map[string]fs.FileMode{d.Dir(): 0o755, profiles: 0o755, file: 0o644}
+	want := map[string]fs.FileMode{d.Dir(): 0o700, profiles: 0o700, file: 0o600}
 	for p, m := range loosen {
 		if err := os.Chmod(p, m); err != nil {
 			t.Fatal(err)
@@ -322,7 +305,7 @@ func TestLoadTightensPermissions(t *testing.T) {
 	}
 	var warn bytes.Buffer
 	d.Warn = &warn
-	if _, err := d.LoadProfile("default"); err != nil {
+	if _, err := d.loadMetadata("default"); err != nil {
 		t.Fatalf("LoadProfile: %v", err)
 	}
 	for p, m := range want {
@@ -341,7 +324,7 @@ func TestLoadTightensPermissions(t *testing.T) {
 	}
 	// Once fixed, nothing more to say.
 	warn.Reset()
-	if _, err := d.LoadProfile("default"); err != nil {
+	if _, err := d.loadMetadata("default"); err != nil {
 		t.Fatal(err)
 	}
 	if warn.Len() != 0 {
@@ -352,7 +335,7 @@ func TestLoadTightensPermissions(t *testing.T) {
 	if err := os.Chmod(file, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.LoadProfile("default"); err != nil {
+	if _, err := d.loadMetadata("default"); err != nil {
 		t.Fatal(err)
 	}
 	if got := mode(t, file); got != 0o600 {
@@ -376,16 +359,16 @@ func tempFiles(t *testing.T, dir string) []string {
 }
 
 func TestAtomicSave(t *testing.T) {
-	d := testDir(t)
+	d := testStore(t)
 	// Two versions of very different sizes: a torn or truncated write
 	// would fail to parse or match neither.
-	small := &Profile{ClientID: "small", Site: Site{ID: "s"}, Storage: StorageKeychain}
+	small := &Metadata{ClientID: "small", Site: Site{ID: "s"}, Storage: StorageKeychain}
 	big := sampleProfile()
 	big.ClientID = "big"
 	for i := range 2000 {
 		big.Scopes = append(big.Scopes, "scope:"+strings.Repeat("x", i%50))
 	}
-	if err := d.SaveProfile("default", small); err != nil {
+	if err := d.saveMetadata("default", small); err != nil {
 		t.Fatal(err)
 	}
 	var stop atomic.Bool
@@ -395,7 +378,7 @@ func TestAtomicSave(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for !stop.Load() {
-				p, err := d.LoadProfile("default")
+				p, err := d.loadMetadata("default")
 				if err != nil {
 					errs <- err
 					return
@@ -417,7 +400,7 @@ func TestAtomicSave(t *testing.T) {
 		if i%2 == 0 {
 			p = big
 		}
-		if err := d.SaveProfile("default", p); err != nil {
+		if err := d.saveMetadata("default", p); err != nil {
 			t.Errorf("SaveProfile: %v", err)
 			break
 		}
@@ -431,36 +414,36 @@ func TestAtomicSave(t *testing.T) {
 	if reads.Load() == 0 {
 		t.Error("the readers never read")
 	}
-	if tmp := tempFiles(t, filepath.Join(d.Path(), "profiles")); len(tmp) != 0 {
+	if tmp := tempFiles(t, filepath.Join(d.Dir(), "profiles")); len(tmp) != 0 {
 		t.Errorf("temporary files left behind: %q", tmp)
 	}
 }
 
 func TestFailedSaveLeavesNoTempFile(t *testing.T) {
-	d := testDir(t)
+	d := testStore(t)
 	// A directory where the profile file should be: the final rename fails.
-	target := filepath.Join(d.Path(), "profiles", "default.json")
+	target := filepath.Join(d.Dir(), "profiles", "default.json")
 	if err := os.MkdirAll(filepath.Join(target, "x"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.SaveProfile("default", sampleProfile()); err == nil {
+	if err := d.saveMetadata("default", sampleProfile()); err == nil {
 		t.Fatal("SaveProfile over a directory succeeded")
 	}
-	if tmp := tempFiles(t, filepath.Join(d.Path(), "profiles")); len(tmp) != 0 {
+	if tmp := tempFiles(t, filepath.Join(d.Dir(), "profiles")); len(tmp) != 0 {
 		t.Errorf("temporary files left behind: %q", tmp)
 	}
 }
 
 func TestSettings(t *testing.T) {
-	d := testDir(t)
+	d := testStore(t)
 	s, err := d.Settings()
 	if err != nil || s != (Settings{}) {
 		t.Fatalf("Settings without config.json = %+v, %v; want zero, nil", s, err)
 	}
-	if err := os.MkdirAll(d.Path(), 0o700); err != nil {
+	if err := os.MkdirAll(d.Dir(), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cfg := filepath.Join(d.Path(), "config.json")
+	cfg := filepath.Join(d.Dir(), "config.json")
 	write := func(content string, perm fs.FileMode) {
 		t.Helper()
 		if err := os.WriteFile(cfg, []byte(content), perm); err != nil {
@@ -514,50 +497,44 @@ func TestSettings(t *testing.T) {
 }
 
 func TestDeleteProfile(t *testing.T) {
-	d := testDir(t)
-	if err := d.SaveProfile("default", sampleProfile()); err != nil {
+	d := testStore(t)
+	if err := d.saveMetadata("default", sampleProfile()); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.SaveProfile("other", sampleProfile()); err != nil {
+	if err := d.saveMetadata("other", sampleProfile()); err != nil {
 		t.Fatal(err)
 	}
-	fb, err := NewFileBackend(d, "default")
-	if err != nil {
-		t.Fatal(err)
-	}
+	fb := testFileBackend(t, d, "default")
 	if err := fb.Set("atl", "profile:default", "secret"); err != nil {
 		t.Fatal(err)
 	}
-	tokens, err := d.TokenFile("default")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tokens := fb.path
 	if _, err := os.Stat(tokens); err != nil {
 		t.Fatalf("token file not written: %v", err)
 	}
 
-	if err := d.DeleteProfile("default"); err != nil {
+	if err := d.deleteFiles("default"); err != nil {
 		t.Fatalf("DeleteProfile: %v", err)
 	}
-	if _, err := d.LoadProfile("default"); !errors.Is(err, ErrNoProfile) {
-		t.Errorf("LoadProfile after delete = %v, want ErrNoProfile", err)
+	if _, err := d.loadMetadata("default"); !errors.Is(err, ErrNoLogin) {
+		t.Errorf("LoadProfile after delete = %v, want ErrNoLogin", err)
 	}
 	if _, err := os.Stat(tokens); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("token file still there: %v", err)
 	}
-	if _, err := d.LoadProfile("other"); err != nil {
+	if _, err := d.loadMetadata("other"); err != nil {
 		t.Errorf("other profile hurt: %v", err)
 	}
-	if err := d.DeleteProfile("default"); err != nil {
+	if err := d.deleteFiles("default"); err != nil {
 		t.Errorf("second DeleteProfile = %v, want nil", err)
 	}
-	if err := testDir(t).DeleteProfile("default"); err != nil {
+	if err := testStore(t).deleteFiles("default"); err != nil {
 		t.Errorf("DeleteProfile in a missing dir = %v, want nil", err)
 	}
 }
 
-func FuzzDecodeProfile(f *testing.F) {
-	valid, err := json.Marshal(profileJSON{Version: 1, Profile: *sampleProfile()})
+func FuzzDecodeMetadata(f *testing.F) {
+	valid, err := json.Marshal(metadataJSON{Version: 1, Metadata: *sampleProfile()})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -565,10 +542,10 @@ func FuzzDecodeProfile(f *testing.F) {
 	f.Add([]byte(`{"version":1,"client_id":"c","site":{"id":"s"},"storage":"file"}`))
 	f.Add([]byte("hunter2"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := DecodeProfile(b)
+		p, err := DecodeMetadata(b)
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("DecodeProfile error %v is not ErrCorrupt", err)
+				t.Fatalf("DecodeMetadata error %v is not ErrCorrupt", err)
 			}
 			if p != nil {
 				t.Fatal("profile returned along with an error")
@@ -577,15 +554,15 @@ func FuzzDecodeProfile(f *testing.F) {
 		}
 		// What loads must save and load again unchanged: SaveProfile's
 		// encoding is a fixed point.
-		enc, err := json.Marshal(profileJSON{Version: profileVersion, Profile: *p})
+		enc, err := json.Marshal(metadataJSON{Version: metadataVersion, Metadata: *p})
 		if err != nil {
 			t.Fatalf("a decoded profile does not encode: %v", err)
 		}
-		p2, err := DecodeProfile(enc)
+		p2, err := DecodeMetadata(enc)
 		if err != nil {
 			t.Fatalf("re-decoding %s: %v", enc, err)
 		}
-		enc2, err := json.Marshal(profileJSON{Version: profileVersion, Profile: *p2})
+		enc2, err := json.Marshal(metadataJSON{Version: metadataVersion, Metadata: *p2})
 		if err != nil {
 			t.Fatal(err)
 		}

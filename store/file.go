@@ -9,29 +9,23 @@ import (
 	"strings"
 )
 
-// FileBackend keeps secrets in one private (0600) JSON file: the opt-in
+// fileBackend keeps secrets in one private (0600) JSON file: the opt-in
 // insecure storage for machines without a keychain. It is safe only as far
 // as the file's permissions are.
-type FileBackend struct {
-	dir  *Dir
-	path string
+type fileBackend struct {
+	store *Store
+	path  string
 }
 
-// NewFileBackend returns the insecure backend of profile name in d.
-func NewFileBackend(d *Dir, name string) (*FileBackend, error) {
-	path, err := d.TokenFile(name)
-	if err != nil {
-		return nil, err
-	}
-	return &FileBackend{dir: d, path: path}, nil
+// newFileBackend returns the insecure backend keeping its file at path in
+// s's config directory.
+func newFileBackend(s *Store, path string) *fileBackend {
+	return &fileBackend{store: s, path: path}
 }
 
-// Path returns the file's path.
-func (f *FileBackend) Path() string { return f.path }
-
-func (f *FileBackend) load() (map[string]string, error) {
+func (f *fileBackend) load() (map[string]string, error) {
 	m := map[string]string{}
-	b, err := f.dir.readPrivate(f.path)
+	b, err := f.store.readPrivate(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return m, nil
 	}
@@ -54,7 +48,7 @@ func key(service, user string) string {
 var serviceEscaper = strings.NewReplacer("%", "%25", "/", "%2F")
 
 // Get implements Backend.
-func (f *FileBackend) Get(service, user string) (string, error) {
+func (f *fileBackend) Get(service, user string) (string, error) {
 	m, err := f.load()
 	if err != nil {
 		return "", err
@@ -67,7 +61,7 @@ func (f *FileBackend) Get(service, user string) (string, error) {
 }
 
 // Set implements Backend.
-func (f *FileBackend) Set(service, user, value string) error {
+func (f *fileBackend) Set(service, user, value string) error {
 	m, err := f.load()
 	if err != nil && !errors.Is(err, ErrCorrupt) {
 		return err
@@ -79,9 +73,12 @@ func (f *FileBackend) Set(service, user, value string) error {
 	return f.save(m)
 }
 
+// ItemSize implements Backend: a file has no limit on one item.
+func (f *fileBackend) ItemSize() int { return 0 }
+
 // Delete implements Backend. A corrupt file is removed: nothing in it can
 // be read, and Set would overwrite it anyway.
-func (f *FileBackend) Delete(service, user string) error {
+func (f *fileBackend) Delete(service, user string) error {
 	m, err := f.load()
 	if errors.Is(err, ErrCorrupt) {
 		if err := os.Remove(f.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -102,10 +99,10 @@ func (f *FileBackend) Delete(service, user string) error {
 	return f.save(m)
 }
 
-func (f *FileBackend) save(m map[string]string) error {
+func (f *fileBackend) save(m map[string]string) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	return f.dir.writePrivate(f.path, b)
+	return f.store.writePrivate(f.path, b)
 }

@@ -11,20 +11,17 @@ import (
 	"testing"
 )
 
-func newFileBackend(t *testing.T, d *Dir, name string) *FileBackend {
+// testFileBackend is the insecure file backend of profile name in d.
+func testFileBackend(t *testing.T, d *Store, name string) *fileBackend {
 	t.Helper()
-	fb, err := NewFileBackend(d, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fb
+	return newFileBackend(d, mustLogin(t, d, name).Location(StorageFile).Path)
 }
 
 func TestFileBackend(t *testing.T) {
-	d := testDir(t)
-	fb := newFileBackend(t, d, "default")
-	if want, _ := d.TokenFile("default"); fb.Path() != want {
-		t.Errorf("Path() = %s, want %s", fb.Path(), want)
+	d := testStore(t)
+	fb := testFileBackend(t, d, "default")
+	if want := filepath.Join(d.Dir(), "profiles", "default.tokens.json"); fb.path != want {
+		t.Errorf("path = %s, want %s", fb.path, want)
 	}
 	if _, err := fb.Get("atl", "k"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get before any Set = %v, want ErrNotFound", err)
@@ -47,7 +44,7 @@ func TestFileBackend(t *testing.T) {
 		}
 	}
 	// Another backend over the same file (another process) sees them.
-	fb2 := newFileBackend(t, d, "default")
+	fb2 := testFileBackend(t, d, "default")
 	for k, want := range values {
 		if got, err := fb2.Get(k[0], k[1]); err != nil || got != want {
 			t.Errorf("Get(%q) = %.20q, %v; want %.20q", k, got, err, want)
@@ -60,7 +57,7 @@ func TestFileBackend(t *testing.T) {
 		t.Errorf("after replace Get = %q", got)
 	}
 	// Another profile's backend is another file.
-	if _, err := newFileBackend(t, d, "other").Get("atl", "k"); !errors.Is(err, ErrNotFound) {
+	if _, err := testFileBackend(t, d, "other").Get("atl", "k"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("profile other sees profile default's secret: %v", err)
 	}
 	for k := range values {
@@ -71,26 +68,26 @@ func TestFileBackend(t *testing.T) {
 			t.Fatalf("Get(%q) after Delete = %v", k, err)
 		}
 	}
-	if _, err := os.Stat(fb.Path()); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(fb.path); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("file still there after its last secret was deleted: %v", err)
 	}
 }
 
 func TestFileBackendMode(t *testing.T) {
 	skipOnWindows(t)
-	d := testDir(t)
-	fb := newFileBackend(t, d, "default")
+	d := testStore(t)
+	fb := testFileBackend(t, d, "default")
 	if err := fb.Set("atl", "k", "v"); err != nil {
 		t.Fatal(err)
 	}
-	if got := mode(t, fb.Path()); got != 0o600 {
+	if got := mode(t, fb.path); got != 0o600 {
 		t.Errorf("token file mode %04o, want 0600", got)
 	}
-	if got := mode(t, filepath.Dir(fb.Path())); got != 0o700 {
+	if got := mode(t, filepath.Dir(fb.path)); got != 0o700 {
 		t.Errorf("its directory has mode %04o, want 0700", got)
 	}
 	// A file made readable by others is fixed when read.
-	if err := os.Chmod(fb.Path(), 0o644); err != nil {
+	if err := os.Chmod(fb.path, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var warn bytes.Buffer
@@ -98,20 +95,20 @@ func TestFileBackendMode(t *testing.T) {
 	if _, err := fb.Get("atl", "k"); err != nil {
 		t.Fatal(err)
 	}
-	if got := mode(t, fb.Path()); got != 0o600 {
+	if got := mode(t, fb.path); got != 0o600 {
 		t.Errorf("token file mode %04o after Get, want 0600", got)
 	}
-	if !strings.Contains(warn.String(), fb.Path()) {
-		t.Errorf("no warning names %s: %q", fb.Path(), warn.String())
+	if !strings.Contains(warn.String(), fb.path) {
+		t.Errorf("no warning names %s: %q", fb.path, warn.String())
 	}
 	// Rewriting keeps it private.
-	if err := os.Chmod(fb.Path(), 0o666); err != nil {
+	if err := os.Chmod(fb.path, 0o666); err != nil {
 		t.Fatal(err)
 	}
 	if err := fb.Set("atl", "k2", "v"); err != nil {
 		t.Fatal(err)
 	}
-	if got := mode(t, fb.Path()); got != 0o600 {
+	if got := mode(t, fb.path); got != 0o600 {
 		t.Errorf("token file mode %04o after Set, want 0600", got)
 	}
 }
@@ -119,22 +116,22 @@ func TestFileBackendMode(t *testing.T) {
 func TestFileBackendCorrupt(t *testing.T) {
 	for _, content := range []string{"", "hunter2", `{"atl/k":`, `["x"]`, `{"atl/k":5}`, `"str"`} {
 		t.Run(content, func(t *testing.T) {
-			d := testDir(t)
-			fb := newFileBackend(t, d, "default")
+			d := testStore(t)
+			fb := testFileBackend(t, d, "default")
 			if err := fb.Set("atl", "k", "v"); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(fb.Path(), []byte(content), 0o600); err != nil {
+			if err := os.WriteFile(fb.path, []byte(content), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			got, err := fb.Get("atl", "k")
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("Get = %q, %v; want ErrCorrupt", got, err)
 			}
-			if !strings.Contains(err.Error(), fb.Path()) {
+			if !strings.Contains(err.Error(), fb.path) {
 				t.Errorf("error %q does not name the file", err)
 			}
-			if _, err := NewVault(fb, "atl", 0).Get("k"); !errors.Is(err, ErrCorrupt) {
+			if _, err := sizedVault(fb, "atl", 0).Get("k"); !errors.Is(err, ErrCorrupt) {
 				t.Errorf("Vault.Get = %v; want ErrCorrupt", err)
 			}
 		})
@@ -144,15 +141,15 @@ func TestFileBackendCorrupt(t *testing.T) {
 func TestFileBackendRecoversFromCorruptFile(t *testing.T) {
 	// A damaged token file must not lock the user out: a new login
 	// (Vault.Set) replaces it and a logout (Vault.Delete) removes it.
-	d := testDir(t)
-	fb := newFileBackend(t, d, "default")
-	v := NewVault(fb, "atl", 0)
+	d := testStore(t)
+	fb := testFileBackend(t, d, "default")
+	v := sizedVault(fb, "atl", 0)
 	corrupt := func() {
 		t.Helper()
-		if err := os.MkdirAll(filepath.Dir(fb.Path()), 0o700); err != nil {
+		if err := os.MkdirAll(filepath.Dir(fb.path), 0o700); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(fb.Path(), []byte("{garbage"), 0o600); err != nil {
+		if err := os.WriteFile(fb.path, []byte("{garbage"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -167,7 +164,7 @@ func TestFileBackendRecoversFromCorruptFile(t *testing.T) {
 	if err := v.Delete("profile:default"); err != nil {
 		t.Fatalf("Vault.Delete of a corrupt file: %v", err)
 	}
-	if _, err := os.Stat(fb.Path()); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(fb.path); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("corrupt file still there after Delete: %v", err)
 	}
 	if _, err := v.Get("profile:default"); !errors.Is(err, ErrNotFound) {
@@ -179,9 +176,9 @@ func TestFileBackendUnreadable(t *testing.T) {
 	skipOnWindows(t)
 	if os.Geteuid() == 0 {
 		// root reads everything; use a directory in the file's place.
-		d := testDir(t)
-		fb := newFileBackend(t, d, "default")
-		if err := os.MkdirAll(fb.Path(), 0o700); err != nil {
+		d := testStore(t)
+		fb := testFileBackend(t, d, "default")
+		if err := os.MkdirAll(fb.path, 0o700); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := fb.Get("atl", "k"); err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
@@ -192,25 +189,25 @@ func TestFileBackendUnreadable(t *testing.T) {
 		}
 		return
 	}
-	d := testDir(t)
-	fb := newFileBackend(t, d, "default")
+	d := testStore(t)
+	fb := testFileBackend(t, d, "default")
 	if err := fb.Set("atl", "k", "v"); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(fb.Path(), 0o000); err != nil {
+	if err := os.Chmod(fb.path, 0o000); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fb.Get("atl", "k"); err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Get of an unreadable file = %v, want an I/O error", err)
 	}
 	if runtime.GOOS != "windows" {
-		_ = os.Chmod(fb.Path(), 0o600)
+		_ = os.Chmod(fb.path, 0o600)
 	}
 }
 
 func TestVaultOverFileBackend(t *testing.T) {
-	d := testDir(t)
-	v := NewVault(newFileBackend(t, d, "default"), "atl", 0)
+	d := testStore(t)
+	v := sizedVault(testFileBackend(t, d, "default"), "atl", 0)
 	g := Grant{RefreshToken: strings.Repeat("r", 8<<10), AccessToken: "a"}
 	enc, err := EncodeGrant(g)
 	if err != nil {
@@ -219,7 +216,7 @@ func TestVaultOverFileBackend(t *testing.T) {
 	if err := v.Set("profile:default", enc); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := NewVault(newFileBackend(t, d, "default"), "atl", 0).Get("profile:default")
+	raw, err := sizedVault(testFileBackend(t, d, "default"), "atl", 0).Get("profile:default")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,12 +228,12 @@ func TestVaultOverFileBackend(t *testing.T) {
 func TestFileBackendFormat(t *testing.T) {
 	// Files written by earlier versions must stay readable: atl's items
 	// are stored under "atl/profile:NAME".
-	d := testDir(t)
-	fb := newFileBackend(t, d, "default")
-	if err := os.MkdirAll(filepath.Dir(fb.Path()), 0o700); err != nil {
+	d := testStore(t)
+	fb := testFileBackend(t, d, "default")
+	if err := os.MkdirAll(filepath.Dir(fb.path), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(fb.Path(), []byte(`{"atl/profile:default":"old"}`), 0o600); err != nil {
+	if err := os.WriteFile(fb.path, []byte(`{"atl/profile:default":"old"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := fb.Get("atl", "profile:default"); err != nil || got != "old" {
@@ -245,7 +242,7 @@ func TestFileBackendFormat(t *testing.T) {
 	if err := fb.Set("atl", "profile:default#0a1b2c3d.0", "part"); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(fb.Path())
+	b, err := os.ReadFile(fb.path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,7 @@
 
 package store
 
-// PlatformItemSize is the largest value atl writes to one keychain item.
+// platformItemSize is the largest value atl writes to one keychain item.
 // Secret Service has no practical limit for atl's tokens, so values are
 // kept in one item (zero means no limit).
-const PlatformItemSize = 0
+const platformItemSize = 0

@@ -2,6 +2,6 @@
 
 package store
 
-// PlatformItemSize is the largest value atl writes to one keychain item.
+// platformItemSize is the largest value atl writes to one keychain item.
 // Credential Manager refuses a blob over 2560 bytes.
-const PlatformItemSize = 2048
+const platformItemSize = 2048

@@ -15,7 +15,7 @@ const DefaultKeychainTimeout = 10 * time.Second
 // Keyring is the operating system's keychain: Secret Service on Linux and
 // the BSDs, the login Keychain on macOS, Credential Manager on Windows.
 // Every call gives up after Timeout (DefaultKeychainTimeout when zero) and
-// failures come back as *KeychainError with a cause and a fix.
+// failures come back as *KeychainError.
 type Keyring struct {
 	Timeout time.Duration
 }
@@ -37,9 +37,13 @@ func (k Keyring) Delete(service, user string) error {
 	return err
 }
 
+// ItemSize implements Backend: the platform's limit on one item, with room
+// to spare (see platformItemSize).
+func (k Keyring) ItemSize() int { return platformItemSize }
+
 func (k Keyring) call(op string, fn func() (string, error)) (string, error) {
 	if err := keychainPreflight(); err != nil {
-		return "", &KeychainError{Op: op, Cause: err.Error(), Fix: keychainFix, Err: err}
+		return "", &KeychainError{Op: op, Cause: err.Error(), Err: err}
 	}
 	timeout := k.Timeout
 	if timeout <= 0 {
@@ -63,9 +67,9 @@ func (k Keyring) call(op string, fn func() (string, error)) (string, error) {
 		return r.v, classifyKeychainError(op, r.err)
 	case <-timer.C:
 		return "", &KeychainError{
-			Op:    op,
-			Cause: fmt.Sprintf("the keychain did not answer within %s (is it locked and waiting for a password prompt?)", timeout),
-			Fix:   "unlock it and try again, " + keychainFixTail,
+			Op:      op,
+			Cause:   fmt.Sprintf("the keychain did not answer within %s (is it locked and waiting for a password prompt?)", timeout),
+			Timeout: true,
 		}
 	}
 }
@@ -79,7 +83,5 @@ func classifyKeychainError(op string, err error) error {
 	case errors.Is(err, keyring.ErrSetDataTooBig):
 		return ErrTooBig
 	}
-	return &KeychainError{Op: op, Cause: platformKeychainCause(err), Fix: keychainFix, Err: err}
+	return &KeychainError{Op: op, Cause: platformKeychainCause(err), Err: err}
 }
-
-const keychainFixTail = "or run `atl login --insecure-storage` to keep tokens in a private file instead"

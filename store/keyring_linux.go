@@ -12,8 +12,6 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-const keychainFix = "make sure a Secret Service (gnome-keyring, KeePassXC) runs and is unlocked in this D-Bus session, " + keychainFixTail
-
 // keychainPreflight fails fast when there is no D-Bus session bus at all.
 // Without this check godbus would try to autolaunch a bus with dbus-launch,
 // which leaves a stray daemon behind and never reaches a keychain anyway.

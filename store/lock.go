@@ -18,24 +18,17 @@ type LockTimeoutError struct {
 
 // The lock is an flock on the file, which the system drops when its holder
 // ends: a leftover file holds nothing, and deleting it while a process
-// holds the lock would let a second one in. So the advice is to find the
-// process, never to delete the file.
+// holds the lock would let a second one in.
 func (e *LockTimeoutError) Error() string {
-	return fmt.Sprintf("another atl process has held %s for over %s (it may be waiting for a keychain prompt or the network); let it finish or stop it, then try again", e.Path, e.Wait)
+	return fmt.Sprintf("another atl process has held %s for over %s", e.Path, e.Wait)
 }
 
 // lockPoll is how often a waiting process retries the lock.
 const lockPoll = 10 * time.Millisecond
 
-// Lock takes the cross-process lock of profile name, waiting at most wait
-// (and no longer than ctx allows; a wait of zero or less tries once). The
-// lock is released by calling unlock, or by the process ending.
-func (d *Dir) Lock(ctx context.Context, name string, wait time.Duration) (unlock func(), err error) {
-	path, err := d.profileFile(name, ".lock")
-	if err != nil {
-		return nil, err
-	}
-	if err := d.ensure(); err != nil {
+// lock takes the cross-process lock on the file at path (see Login.Lock).
+func (s *Store) lock(ctx context.Context, path string, wait time.Duration) (unlock func(), err error) {
+	if err := s.ensure(); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {

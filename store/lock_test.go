@@ -13,9 +13,9 @@ import (
 	"time"
 )
 
-func lockOrFatal(t *testing.T, d *Dir, name string, wait time.Duration) func() {
+func lockOrFatal(t *testing.T, d *Store, name string, wait time.Duration) func() {
 	t.Helper()
-	unlock, err := d.Lock(t.Context(), name, wait)
+	unlock, err := mustLogin(t, d, name).Lock(t.Context(), wait)
 	if err != nil {
 		t.Fatalf("Lock(%q): %v", name, err)
 	}
@@ -23,13 +23,13 @@ func lockOrFatal(t *testing.T, d *Dir, name string, wait time.Duration) func() {
 }
 
 // wantLockTimeout checks that err reports a timeout on profile name's lock.
-func wantLockTimeout(t *testing.T, d *Dir, name string, err error) {
+func wantLockTimeout(t *testing.T, d *Store, name string, err error) {
 	t.Helper()
 	var lte *LockTimeoutError
 	if !errors.As(err, &lte) {
 		t.Fatalf("Lock = %v (%T), want *LockTimeoutError", err, err)
 	}
-	path := filepath.Join(d.Path(), "profiles", name+".lock")
+	path := filepath.Join(d.Dir(), "profiles", name+".lock")
 	if lte.Path != path {
 		t.Errorf("LockTimeoutError.Path = %s, want %s", lte.Path, path)
 	}
@@ -43,12 +43,12 @@ func wantLockTimeout(t *testing.T, d *Dir, name string, err error) {
 }
 
 func TestLockExcludes(t *testing.T) {
-	d := testDir(t)
+	d := testStore(t)
 	unlock := lockOrFatal(t, d, "default", time.Second)
 
 	const wait = 150 * time.Millisecond
 	start := time.Now()
-	second, err := d.Lock(t.Context(), "default", wait)
+	second, err := mustLogin(t, d, "default").Lock(t.Context(), wait)
 	elapsed := time.Since(start)
 	if err == nil {
 		second()
@@ -59,7 +59,7 @@ func TestLockExcludes(t *testing.T) {
 		t.Errorf("gave up after %s, want about %s", elapsed, wait)
 	}
 	// Another Dir value for the same directory is no different.
-	if _, err := NewDir(d.Path()).Lock(t.Context(), "default", 20*time.Millisecond); err == nil {
+	if _, err := mustLogin(t, New(d.Dir(), nil), "default").Lock(t.Context(), 20*time.Millisecond); err == nil {
 		t.Fatal("a Lock through another Dir succeeded while the first was held")
 	}
 
@@ -72,7 +72,7 @@ func TestLockExcludes(t *testing.T) {
 }
 
 func TestLockWaitsForRelease(t *testing.T) {
-	d := testDir(t)
+	d := testStore(t)
 	unlock := lockOrFatal(t, d, "default", time.Second)
 	const hold = 100 * time.Millisecond
 	go func() {
@@ -87,7 +87,7 @@ func TestLockWaitsForRelease(t *testing.T) {
 }
 
 func TestLockProfilesIndependent(t *testing.T) {
-	d := testDir(t)
+	d := testStore(t)
 	unlockA := lockOrFatal(t, d, "a", time.Second)
 	defer unlockA()
 	start := time.Now()
@@ -99,12 +99,12 @@ func TestLockProfilesIndependent(t *testing.T) {
 }
 
 func TestLockZeroWait(t *testing.T) {
-	d := testDir(t)
+	d := testStore(t)
 	// Free: a zero wait still takes it.
 	unlock := lockOrFatal(t, d, "default", 0)
 	// Held: a zero wait gives up at once.
 	start := time.Now()
-	_, err := d.Lock(t.Context(), "default", 0)
+	_, err := mustLogin(t, d, "default").Lock(t.Context(), 0)
 	wantLockTimeout(t, d, "default", err)
 	if elapsed := time.Since(start); elapsed > 500*time.Millisecond {
 		t.Errorf("a zero wait took %s", elapsed)
@@ -113,7 +113,7 @@ func TestLockZeroWait(t *testing.T) {
 }
 
 func TestLockContext(t *testing.T) {
-	d := testDir(t)
+	d := testStore(t)
 	unlock := lockOrFatal(t, d, "default", time.Second)
 	defer unlock()
 
@@ -121,7 +121,7 @@ func TestLockContext(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(50*time.Millisecond, cancel)
 		start := time.Now()
-		_, err := d.Lock(ctx, "default", 10*time.Second)
+		_, err := mustLogin(t, d, "default").Lock(ctx, 10*time.Second)
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("Lock = %v, want context.Canceled", err)
 		}
@@ -136,7 +136,7 @@ func TestLockContext(t *testing.T) {
 	t.Run("deadline before wait", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 		defer cancel()
-		_, err := d.Lock(ctx, "default", 10*time.Second)
+		_, err := mustLogin(t, d, "default").Lock(ctx, 10*time.Second)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Lock = %v, want context.DeadlineExceeded", err)
 		}
@@ -144,7 +144,7 @@ func TestLockContext(t *testing.T) {
 	t.Run("canceled before, lock free", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		u, err := d.Lock(ctx, "free", time.Second)
+		u, err := mustLogin(t, d, "free").Lock(ctx, time.Second)
 		if !errors.Is(err, context.Canceled) {
 			if u != nil {
 				u()
@@ -156,12 +156,12 @@ func TestLockContext(t *testing.T) {
 
 func TestLockFileMode(t *testing.T) {
 	skipOnWindows(t)
-	d := testDir(t)
+	d := testStore(t)
 	lockOrFatal(t, d, "default", time.Second)()
-	if got := mode(t, filepath.Join(d.Path(), "profiles", "default.lock")); got != 0o600 {
+	if got := mode(t, filepath.Join(d.Dir(), "profiles", "default.lock")); got != 0o600 {
 		t.Errorf("lock file mode %04o, want 0600", got)
 	}
-	if got := mode(t, filepath.Join(d.Path(), "profiles")); got != 0o700 {
+	if got := mode(t, filepath.Join(d.Dir(), "profiles")); got != 0o700 {
 		t.Errorf("profiles dir mode %04o, want 0700", got)
 	}
 }
@@ -180,7 +180,7 @@ func TestLockHelperProcess(t *testing.T) {
 		t.Skip("helper process for TestLockCrossProcess")
 	}
 	os.Stdout.WriteString("trying\n")
-	unlock, err := NewDir(dir).Lock(context.Background(), os.Getenv(lockHelperNameEnv), 20*time.Second)
+	unlock, err := mustLogin(t, New(dir, nil), os.Getenv(lockHelperNameEnv)).Lock(context.Background(), 20*time.Second)
 	if err != nil {
 		os.Stdout.WriteString("error: " + err.Error() + "\n")
 		os.Exit(3)
@@ -199,11 +199,11 @@ type lockHolder struct {
 	lines chan string
 }
 
-func startLockHelper(t *testing.T, d *Dir, name string) *lockHolder {
+func startLockHelper(t *testing.T, d *Store, name string) *lockHolder {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLockHelperProcess$", "-test.count=1")
 	// atexit_sleep_ms: a -race binary otherwise sleeps a second on exit.
-	cmd.Env = append(os.Environ(), lockHelperEnv+"="+d.Path(), lockHelperNameEnv+"="+name, "GORACE=atexit_sleep_ms=0")
+	cmd.Env = append(os.Environ(), lockHelperEnv+"="+d.Dir(), lockHelperNameEnv+"="+name, "GORACE=atexit_sleep_ms=0")
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -248,11 +248,11 @@ func (h *lockHolder) expect(t *testing.T, want string, within time.Duration) {
 
 func TestLockCrossProcess(t *testing.T) {
 	t.Run("released by unlock", func(t *testing.T) {
-		d := testDir(t)
+		d := testStore(t)
 		h := startLockHelper(t, d, "default")
 		h.expect(t, "locked", 20*time.Second)
 
-		_, err := d.Lock(t.Context(), "default", 200*time.Millisecond)
+		_, err := mustLogin(t, d, "default").Lock(t.Context(), 200*time.Millisecond)
 		wantLockTimeout(t, d, "default", err)
 		// Another profile is not blocked by the child.
 		lockOrFatal(t, d, "other", 200*time.Millisecond)()
@@ -265,10 +265,10 @@ func TestLockCrossProcess(t *testing.T) {
 		}
 	})
 	t.Run("released by the process ending", func(t *testing.T) {
-		d := testDir(t)
+		d := testStore(t)
 		h := startLockHelper(t, d, "default")
 		h.expect(t, "locked", 20*time.Second)
-		if _, err := d.Lock(t.Context(), "default", 100*time.Millisecond); err == nil {
+		if _, err := mustLogin(t, d, "default").Lock(t.Context(), 100*time.Millisecond); err == nil {
 			t.Fatal("Lock succeeded while another process held it")
 		}
 		if err := h.cmd.Process.Kill(); err != nil {
@@ -278,7 +278,7 @@ func TestLockCrossProcess(t *testing.T) {
 		lockOrFatal(t, d, "default", 5*time.Second)()
 	})
 	t.Run("child waits for parent", func(t *testing.T) {
-		d := testDir(t)
+		d := testStore(t)
 		unlock := lockOrFatal(t, d, "default", time.Second)
 		h := startLockHelper(t, d, "default")
 		select {

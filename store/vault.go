@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// MaxSecretSize is the largest value a Vault stores.
+// MaxSecretSize is the largest secret value a login stores.
 const MaxSecretSize = 64 << 10
 
 // chunkHead marks a head item whose value is split across part items:
@@ -22,26 +22,24 @@ const chunkHead = "atl-chunks:v1:"
 // truncated, missing parts, or written by something else.
 var ErrCorrupt = errors.New("stored secret is corrupt")
 
-// Vault stores named secrets in a Backend under one service name. A value
-// larger than the item size is split across several items; the head item is
-// written last, so a crash part-way leaves the previous value readable. Every
-// write is read back and compared before Set returns.
-type Vault struct {
+// vault stores named secrets in a Backend under one service name. A value
+// larger than the backend's item size is split across several items; the
+// head item is written last, so a crash part-way leaves the previous value
+// readable. Every write is read back and compared before Set returns.
+type vault struct {
 	backend  Backend
 	service  string
 	itemSize int
 }
 
-// NewVault returns a Vault over b. itemSize is the largest value written to
-// one item; zero means no limit (PlatformItemSize is the right value for the
-// system keychain).
-func NewVault(b Backend, service string, itemSize int) *Vault {
-	return &Vault{backend: b, service: service, itemSize: itemSize}
+// newVault returns a vault over b, splitting values at b's ItemSize.
+func newVault(b Backend, service string) *vault {
+	return &vault{backend: b, service: service, itemSize: b.ItemSize()}
 }
 
 // Get returns the value stored under key, ErrNotFound, ErrCorrupt, or the
 // backend's error.
-func (v *Vault) Get(key string) (string, error) {
+func (v *vault) Get(key string) (string, error) {
 	head, err := v.backend.Get(v.service, key)
 	if err != nil {
 		return "", err
@@ -73,7 +71,7 @@ func (v *Vault) Get(key string) (string, error) {
 
 // Set stores value under key, reads it back and removes the parts of the
 // value it replaced.
-func (v *Vault) Set(key, value string) error {
+func (v *vault) Set(key, value string) error {
 	if len(value) > MaxSecretSize {
 		return fmt.Errorf("%w: %d bytes (at most %d)", ErrTooBig, len(value), MaxSecretSize)
 	}
@@ -130,7 +128,7 @@ func (v *Vault) Set(key, value string) error {
 }
 
 // Delete removes key and its parts. Deleting a missing key is not an error.
-func (v *Vault) Delete(key string) error {
+func (v *vault) Delete(key string) error {
 	head, err := v.backend.Get(v.service, key)
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -153,7 +151,7 @@ func (v *Vault) Delete(key string) error {
 // a leftover part holds only a fragment and is never read again. It stops
 // at the first failure, so that a keychain that stopped answering costs one
 // timeout rather than one per part.
-func (v *Vault) deleteParts(key string, c chunks) {
+func (v *vault) deleteParts(key string, c chunks) {
 	for i := range c.n {
 		if err := v.backend.Delete(v.service, c.partName(key, i)); err != nil && !errors.Is(err, ErrNotFound) {
 			return

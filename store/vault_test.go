@@ -1,157 +1,12 @@
 package store
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 )
-
-// fakeBackend is an in-memory Backend that behaves like a platform's
-// keychain as far as a Vault can tell: it can refuse items that the
-// platform would refuse, fail on the Nth call, and silently truncate.
-type fakeBackend struct {
-	mu    sync.Mutex
-	items map[string]string // service + "\x00" + user
-	// fits reports whether the platform accepts one item; nil accepts all.
-	fits func(service, user, value string) bool
-	// failSetAt / failGetAt make the Nth Set / Get (counting from 1) fail
-	// with failErr; zero never fails.
-	failSetAt, failGetAt int
-	failErr              error
-	// truncate, when positive, makes Set store only the first truncate
-	// bytes of a value and still report success.
-	truncate int
-
-	gets, sets, deletes int
-	log                 []string // "set USER", "get USER", "delete USER"
-}
-
-func newFake(fits func(service, user, value string) bool) *fakeBackend {
-	return &fakeBackend{items: map[string]string{}, fits: fits}
-}
-
-func fakeKey(service, user string) string { return service + "\x00" + user }
-
-func (f *fakeBackend) Get(service, user string) (string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.gets++
-	f.log = append(f.log, "get "+user)
-	if f.gets == f.failGetAt {
-		return "", f.failErr
-	}
-	v, ok := f.items[fakeKey(service, user)]
-	if !ok {
-		return "", ErrNotFound
-	}
-	return v, nil
-}
-
-func (f *fakeBackend) Set(service, user, value string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sets++
-	f.log = append(f.log, "set "+user)
-	if f.sets == f.failSetAt {
-		return f.failErr
-	}
-	if f.fits != nil && !f.fits(service, user, value) {
-		return fmt.Errorf("%w: %d bytes for %s", ErrTooBig, len(value), user)
-	}
-	if f.truncate > 0 && len(value) > f.truncate {
-		value = value[:f.truncate]
-	}
-	f.items[fakeKey(service, user)] = value
-	return nil
-}
-
-func (f *fakeBackend) Delete(service, user string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.deletes++
-	f.log = append(f.log, "delete "+user)
-	k := fakeKey(service, user)
-	if _, ok := f.items[k]; !ok {
-		return ErrNotFound
-	}
-	delete(f.items, k)
-	return nil
-}
-
-// users returns the sorted user names of every stored item.
-func (f *fakeBackend) users() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var us []string
-	for k := range f.items {
-		_, u, _ := strings.Cut(k, "\x00")
-		us = append(us, u)
-	}
-	sort.Strings(us)
-	return us
-}
-
-func (f *fakeBackend) raw(service, user string) (string, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	v, ok := f.items[fakeKey(service, user)]
-	return v, ok
-}
-
-func (f *fakeBackend) put(service, user, value string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.items[fakeKey(service, user)] = value
-}
-
-func (f *fakeBackend) resetLog() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.log = nil
-	f.gets, f.sets, f.deletes = 0, 0, 0
-}
-
-// fitsWindows is Credential Manager's limit as go-keyring enforces it.
-func fitsWindows(_, _, value string) bool { return len(value) <= 2560 }
-
-// fitsDarwin mimics go-keyring on macOS: the value, base64-encoded behind a
-// prefix, must fit with service and account in one 4096-byte command line
-// for /usr/bin/security. Service and account are counted as quoted.
-func fitsDarwin(service, user, value string) bool {
-	pw := "go-keyring-base64:" + base64.StdEncoding.EncodeToString([]byte(value))
-	cmd := fmt.Sprintf("add-generic-password -U -s '%s' -a '%s' -w %s\n", service, user, pw)
-	return len(cmd) <= 4096
-}
-
-type platform struct {
-	name     string
-	fits     func(service, user, value string) bool
-	itemSize int // what itemsize_GOOS.go sets
-}
-
-var platforms = []platform{
-	{"linux", nil, 0},
-	{"windows", fitsWindows, 2048},
-	{"darwin", fitsDarwin, 2048},
-}
-
-const testService = "atl"
-
-// secret returns n pseudo-random printable bytes, like a token.
-func secret(seed uint64, n int) string {
-	r := rand.New(rand.NewPCG(seed, 42))
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:#"
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = alphabet[r.IntN(len(alphabet))]
-	}
-	return string(b)
-}
 
 func TestFakePlatformLimits(t *testing.T) {
 	// The fake must refuse what the platforms refuse, or the round trips
@@ -167,7 +22,7 @@ func TestFakePlatformLimits(t *testing.T) {
 		t.Error("windows fake limit is not 2560 bytes")
 	}
 	for _, p := range platforms[1:] {
-		v := NewVault(newFake(p.fits), testService, 0)
+		v := sizedVault(newFake(p.fits), testService, 0)
 		if err := v.Set(user, secret(2, 8<<10)); !errors.Is(err, ErrTooBig) {
 			t.Errorf("%s: unchunked 8 KiB Set = %v, want ErrTooBig", p.name, err)
 		}
@@ -180,7 +35,7 @@ func TestVaultRoundTrip(t *testing.T) {
 		for _, n := range sizes {
 			t.Run(fmt.Sprintf("%s/%d", p.name, n), func(t *testing.T) {
 				fb := newFake(p.fits)
-				v := NewVault(fb, testService, p.itemSize)
+				v := sizedVault(fb, testService, p.itemSize)
 				want := secret(uint64(n), n)
 				if err := v.Set("profile:default", want); err != nil {
 					t.Fatalf("Set(%d bytes): %v", n, err)
@@ -205,7 +60,7 @@ func TestVaultRoundTrip(t *testing.T) {
 					}
 				}
 				// A fresh Vault (another process) reads it too.
-				if got, err := NewVault(fb, testService, p.itemSize).Get("profile:default"); err != nil || got != want {
+				if got, err := sizedVault(fb, testService, p.itemSize).Get("profile:default"); err != nil || got != want {
 					t.Errorf("fresh Vault Get: %d bytes, %v", len(got), err)
 				}
 			})
@@ -218,7 +73,7 @@ func TestVaultRoundTripMultibyte(t *testing.T) {
 	want := strings.Repeat("ÿ€😀", 1000) // 9000 bytes
 	for _, p := range platforms {
 		fb := newFake(p.fits)
-		v := NewVault(fb, testService, p.itemSize)
+		v := sizedVault(fb, testService, p.itemSize)
 		if err := v.Set("k", want); err != nil {
 			t.Fatalf("%s: Set: %v", p.name, err)
 		}
@@ -230,7 +85,7 @@ func TestVaultRoundTripMultibyte(t *testing.T) {
 
 func TestVaultHeadWrittenLast(t *testing.T) {
 	fb := newFake(fitsWindows)
-	v := NewVault(fb, testService, 2048)
+	v := sizedVault(fb, testService, 2048)
 	if err := v.Set("k", secret(3, 5000)); err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +124,7 @@ func TestVaultTooBig(t *testing.T) {
 	for _, p := range platforms {
 		t.Run(p.name, func(t *testing.T) {
 			fb := newFake(p.fits)
-			v := NewVault(fb, testService, p.itemSize)
+			v := sizedVault(fb, testService, p.itemSize)
 			if err := v.Set("k", secret(4, MaxSecretSize)); err != nil {
 				t.Fatalf("Set(MaxSecretSize): %v", err)
 			}
@@ -292,7 +147,7 @@ func TestVaultTooManyParts(t *testing.T) {
 	// An item size so small that a big value needs more parts than a head
 	// may name must be refused up front, not leave an unreadable head.
 	fb := newFake(nil)
-	v := NewVault(fb, testService, 64)
+	v := sizedVault(fb, testService, 64)
 	old := secret(6, 1000)
 	if err := v.Set("k", old); err != nil {
 		t.Fatal(err)
@@ -326,7 +181,7 @@ func TestVaultReplaceRemovesOldParts(t *testing.T) {
 		for _, c := range cases {
 			t.Run(p.name+"/"+c.name, func(t *testing.T) {
 				fb := newFake(p.fits)
-				v := NewVault(fb, testService, p.itemSize)
+				v := sizedVault(fb, testService, p.itemSize)
 				if err := v.Set("k", secret(8, c.old)); err != nil {
 					t.Fatal(err)
 				}
@@ -363,7 +218,7 @@ func TestVaultGenerationCollision(t *testing.T) {
 		return g
 	}
 	fb := newFake(fitsWindows)
-	v := NewVault(fb, testService, 2048)
+	v := sizedVault(fb, testService, 2048)
 	if err := v.Set("k", secret(10, 5000)); err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +240,7 @@ func TestVaultCrashKeepsOldValue(t *testing.T) {
 		for failAt := 1; failAt <= 5; failAt++ {
 			t.Run(fmt.Sprintf("old%d/fail%d", oldSize, failAt), func(t *testing.T) {
 				fb := newFake(fitsWindows)
-				v := NewVault(fb, testService, 2048)
+				v := sizedVault(fb, testService, 2048)
 				old := secret(12, oldSize)
 				if err := v.Set("k", old); err != nil {
 					t.Fatal(err)
@@ -414,7 +269,7 @@ func TestVaultCrashKeepsOldValue(t *testing.T) {
 
 func TestVaultSetReadFailure(t *testing.T) {
 	fb := newFake(nil)
-	v := NewVault(fb, testService, 0)
+	v := sizedVault(fb, testService, 0)
 	fb.failGetAt, fb.failErr = 1, errInjected
 	if err := v.Set("k", "v"); !errors.Is(err, errInjected) {
 		t.Fatalf("Set with a failing read of the old value = %v", err)
@@ -428,7 +283,7 @@ func TestVaultSetOverCorruptOldValue(t *testing.T) {
 	// A backend that says the stored item is corrupt (the insecure file)
 	// must not stop a new login from replacing it.
 	fb := newFake(nil)
-	v := NewVault(fb, testService, 0)
+	v := sizedVault(fb, testService, 0)
 	fb.failGetAt, fb.failErr = 1, fmt.Errorf("%w: bad file", ErrCorrupt)
 	if err := v.Set("k", "new"); err != nil {
 		t.Fatalf("Set over a corrupt value: %v", err)
@@ -505,7 +360,7 @@ func TestVaultCorrupt(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			fb := newFake(fitsWindows)
-			v := NewVault(fb, testService, 2048)
+			v := sizedVault(fb, testService, 2048)
 			if err := v.Set("k", secret(14, 5000)); err != nil {
 				t.Fatal(err)
 			}
@@ -535,7 +390,7 @@ func TestVaultCorrupt(t *testing.T) {
 
 func TestVaultGetErrors(t *testing.T) {
 	fb := newFake(fitsWindows)
-	v := NewVault(fb, testService, 2048)
+	v := sizedVault(fb, testService, 2048)
 	if _, err := v.Get("missing"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get(missing) = %v, want ErrNotFound", err)
 	}
@@ -560,7 +415,7 @@ func TestVaultValueLooksLikeHead(t *testing.T) {
 		for i, want := range values {
 			t.Run(fmt.Sprintf("%s/%d", p.name, i), func(t *testing.T) {
 				fb := newFake(p.fits)
-				v := NewVault(fb, testService, p.itemSize)
+				v := sizedVault(fb, testService, p.itemSize)
 				if err := v.Set("k", want); err != nil {
 					t.Fatalf("Set: %v", err)
 				}
@@ -586,7 +441,7 @@ func TestVaultDelete(t *testing.T) {
 		for _, n := range []int{10, 8 << 10} {
 			t.Run(fmt.Sprintf("%s/%d", p.name, n), func(t *testing.T) {
 				fb := newFake(p.fits)
-				v := NewVault(fb, testService, p.itemSize)
+				v := sizedVault(fb, testService, p.itemSize)
 				if err := v.Set("k", secret(16, n)); err != nil {
 					t.Fatal(err)
 				}
@@ -617,7 +472,7 @@ func TestVaultDeleteDamaged(t *testing.T) {
 	t.Run("malformed head", func(t *testing.T) {
 		fb := newFake(nil)
 		fb.put(testService, "k", chunkHead+"nonsense")
-		if err := NewVault(fb, testService, 0).Delete("k"); err != nil {
+		if err := sizedVault(fb, testService, 0).Delete("k"); err != nil {
 			t.Fatalf("Delete: %v", err)
 		}
 		if us := fb.users(); len(us) != 0 {
@@ -626,7 +481,7 @@ func TestVaultDeleteDamaged(t *testing.T) {
 	})
 	t.Run("missing part", func(t *testing.T) {
 		fb := newFake(nil)
-		v := NewVault(fb, testService, 2048)
+		v := sizedVault(fb, testService, 2048)
 		if err := v.Set("k", secret(17, 5000)); err != nil {
 			t.Fatal(err)
 		}
@@ -646,7 +501,7 @@ func TestVaultDeleteDamaged(t *testing.T) {
 		fb := newFake(nil)
 		fb.put(testService, "k", "v")
 		fb.failGetAt, fb.failErr = 1, ErrCorrupt
-		if err := NewVault(fb, testService, 0).Delete("k"); err != nil {
+		if err := sizedVault(fb, testService, 0).Delete("k"); err != nil {
 			t.Fatalf("Delete: %v", err)
 		}
 		if us := fb.users(); len(us) != 0 {
@@ -657,7 +512,7 @@ func TestVaultDeleteDamaged(t *testing.T) {
 		fb := newFake(nil)
 		fb.put(testService, "k", "v")
 		fb.failGetAt, fb.failErr = 1, errInjected
-		if err := NewVault(fb, testService, 0).Delete("k"); !errors.Is(err, errInjected) {
+		if err := sizedVault(fb, testService, 0).Delete("k"); !errors.Is(err, errInjected) {
 			t.Fatalf("Delete = %v, want the backend's error", err)
 		}
 	})
@@ -676,7 +531,7 @@ func TestVaultReadBackMismatch(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			fb := newFake(nil)
 			fb.truncate = 1000
-			v := NewVault(fb, testService, c.itemSize)
+			v := sizedVault(fb, testService, c.itemSize)
 			err := v.Set("k", secret(18, c.size))
 			if err == nil {
 				t.Fatal("Set succeeded although the backend kept only part of the value")
@@ -690,8 +545,8 @@ func TestVaultReadBackMismatch(t *testing.T) {
 
 func TestVaultServiceIsolation(t *testing.T) {
 	fb := newFake(nil)
-	a := NewVault(fb, "atl", 2048)
-	b := NewVault(fb, "atl-other", 2048)
+	a := sizedVault(fb, "atl", 2048)
+	b := sizedVault(fb, "atl-other", 2048)
 	if err := a.Set("k", secret(19, 5000)); err != nil {
 		t.Fatal(err)
 	}

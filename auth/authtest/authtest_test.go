@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -309,6 +310,21 @@ func TestNoRefreshTokenWithoutOfflineAccess(t *testing.T) {
 	tr := e.tokens(t, e.codeParams(e.login(t, "read:me")))
 	if tr.RefreshToken != "" || tr.Scope != "read:me" || tr.ExpiresIn != 3600 {
 		t.Errorf("token response = %+v", tr)
+	}
+}
+
+func TestGrantScopes(t *testing.T) {
+	e := newEnv(t, Options{GrantScopes: func(asked []string) []string {
+		return slices.DeleteFunc(asked, func(s string) bool { return s == "write:jira-work" })
+	}})
+	tr := e.tokens(t, e.codeParams(e.login(t, "offline_access read:jira-work write:jira-work")))
+	if tr.Scope != "offline_access read:jira-work" || tr.RefreshToken == "" {
+		t.Fatalf("token response = %+v", tr)
+	}
+	// The refreshed grant keeps what was granted.
+	tr = e.tokens(t, e.refreshParams(tr.RefreshToken))
+	if tr.Scope != "offline_access read:jira-work" {
+		t.Fatalf("refresh response = %+v", tr)
 	}
 }
 

@@ -44,36 +44,7 @@ func testFactory(t *testing.T, env map[string]string) (*factory, *bytes.Buffer, 
 
 // execute runs atl with args in-process and returns its exit code.
 func execute(f *factory, args ...string) int {
-	root := newRootCmd(f)
-	root.SetArgs(args)
-	return exitCode(root.ExecuteContext(context.Background()), f.IO.ErrOut)
-}
-
-func TestExitCodes(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		want int
-	}{
-		{nil, 0},
-		{errors.New("boom"), 1},
-		{usageErrorf("bad"), 2},
-		{fmt.Errorf("wrapped: %w", &auth.LoginRequiredError{Reason: "not logged in"}), 4},
-		{fmt.Errorf("login interrupted: %w", context.Canceled), 130},
-		{&auth.ClientError{ClientID: "x", Status: 401}, 1},
-	} {
-		var errOut bytes.Buffer
-		if got := exitCode(tc.err, &errOut); got != tc.want {
-			t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)
-		}
-		if tc.err != nil && (!strings.HasPrefix(errOut.String(), "atl: ") || strings.Count(errOut.String(), "\n") != 1) {
-			t.Errorf("error not printed as one line: %q", errOut.String())
-		}
-	}
-	var errOut bytes.Buffer
-	exitCode(errors.New("multi\nline\x1b[31m error"), &errOut)
-	if strings.ContainsAny(errOut.String()[:errOut.Len()-1], "\n\x1b") {
-		t.Errorf("control characters reached the terminal: %q", errOut.String())
-	}
+	return run(context.Background(), f, args)
 }
 
 func TestUsageErrors(t *testing.T) {
@@ -141,21 +112,25 @@ func TestInProcessLoginStoresSecretsOnlyInKeychain(t *testing.T) {
 	if out.Len() != 0 {
 		t.Fatalf("login wrote to stdout: %q", out)
 	}
-	raw, err := store.NewVault(keys, auth.KeychainService, 0).Get("profile:default")
+	login, err := store.New(env["ATL_CONFIG_DIR"], keys).Login("default")
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := store.DecodeGrant(raw)
+	m, g, err := login.Load()
 	if err != nil || g.ClientSecret != "csecret" || g.RefreshToken == "" {
 		t.Fatalf("grant = %+v, %v", g, err)
+	}
+	if m.Storage != store.StorageKeychain {
+		t.Fatalf("stored in %q", m.Storage)
 	}
 	assertNoSecretsInFiles(t, env["ATL_CONFIG_DIR"], "csecret", g.RefreshToken, g.AccessToken)
 
 	// A later refresh works without the secret in the environment.
 	delete(env, "ATL_CLIENT_SECRET")
 	g.Expiry = time.Now().Add(-time.Minute)
-	enc, _ := store.EncodeGrant(g)
-	_ = store.NewVault(keys, auth.KeychainService, 0).Set("profile:default", enc)
+	if err := login.SaveRefreshed(m, g); err != nil {
+		t.Fatal(err)
+	}
 	out.Reset()
 	if code := execute(f, "token"); code != 0 {
 		t.Fatalf("token: exit %d: %s", code, errOut)
@@ -167,7 +142,7 @@ func TestInProcessLoginStoresSecretsOnlyInKeychain(t *testing.T) {
 
 func TestKeychainFailureFailsLoginBeforeTheBrowser(t *testing.T) {
 	f, _, errOut, keys := testFactory(t, map[string]string{"ATL_CLIENT_ID": "cid"})
-	keys.Fail(&store.KeychainError{Op: "read", Cause: "the keyring is locked", Fix: "unlock it"})
+	keys.Fail(&store.KeychainError{Op: "read", Cause: "the keyring is locked"})
 	opened := false
 	f.OpenURL = func(string) error { opened = true; return nil }
 	if code := execute(f, "login", "--callback-url", fmt.Sprintf("http://127.0.0.1:%d/callback", freePort(t))); code != 1 {
@@ -182,12 +157,12 @@ func TestKeychainFailureFailsLoginBeforeTheBrowser(t *testing.T) {
 }
 
 func TestChooseSite(t *testing.T) {
-	sites := []auth.Resource{
+	sites := []auth.Site{
 		{ID: "id-1", URL: "https://alpha.atlassian.net", Name: "alpha"},
 		{ID: "id-2", URL: "https://beta.atlassian.net", Name: "Beta"},
 	}
 	for _, tc := range []struct {
-		sites       []auth.Resource
+		sites       []auth.Site
 		want, input string
 		interactive bool
 		wantID      string

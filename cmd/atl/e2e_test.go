@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/auth/authtest"
 	"github.com/atl-cli/atl/store"
 )
@@ -173,31 +172,28 @@ func (e *e2e) login(args ...string) {
 	}
 }
 
-func (e *e2e) storeDir() *store.Dir { return store.NewDir(e.dir) }
-
-func (e *e2e) vault() *store.Vault {
+// stored is the test's login as the atl binary stores it: through the
+// same store package, in the real keychain (or the insecure file).
+func (e *e2e) stored() *store.Login {
 	e.t.Helper()
-	p, err := e.storeDir().LoadProfile(e.profile)
+	l, err := store.New(e.dir, store.Keyring{}).Login(e.profile)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if p.Storage == store.StorageFile {
-		fb, err := store.NewFileBackend(e.storeDir(), e.profile)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		return store.NewVault(fb, auth.KeychainService, 0)
+	return l
+}
+
+// notStored fails the test if a login was stored.
+func (e *e2e) notStored() {
+	e.t.Helper()
+	if _, err := e.stored().Metadata(); !errors.Is(err, store.ErrNoLogin) {
+		e.t.Fatalf("something was stored: %v", err)
 	}
-	return store.NewVault(store.Keyring{}, auth.KeychainService, store.PlatformItemSize)
 }
 
 func (e *e2e) grant() store.Grant {
 	e.t.Helper()
-	raw, err := e.vault().Get("profile:" + e.profile)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	g, err := store.DecodeGrant(raw)
+	_, g, err := e.stored().Load()
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -208,13 +204,31 @@ func (e *e2e) grant() store.Grant {
 // would.
 func (e *e2e) expire() {
 	e.t.Helper()
-	g := e.grant()
-	g.Expiry = time.Now().Add(-time.Minute)
-	enc, err := store.EncodeGrant(g)
+	m, g, err := e.stored().Load()
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.vault().Set("profile:"+e.profile, enc); err != nil {
+	g.Expiry = time.Now().Add(-time.Minute)
+	if err := e.stored().SaveRefreshed(m, g); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// breakSecrets replaces the stored secrets with raw, as a damaged keychain
+// item or token file would hold.
+func (e *e2e) breakSecrets(raw string) {
+	e.t.Helper()
+	m, err := e.stored().Metadata()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	loc := e.stored().Location(m.Storage)
+	if loc.Storage == store.StorageFile {
+		err = os.WriteFile(loc.Path, []byte(raw), 0o600)
+	} else {
+		err = store.Keyring{}.Set(loc.Service, loc.Account, raw)
+	}
+	if err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -314,7 +328,8 @@ func TestE2ELoginWhoamiTokenLogout(t *testing.T) {
 		t.Fatalf("token after logout: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	if realKeychain() {
-		if _, err := (store.Keyring{}).Get(auth.KeychainService, "profile:"+e.profile); !errors.Is(err, store.ErrNotFound) {
+		loc := e.stored().Location(store.StorageKeychain)
+		if _, err := (store.Keyring{}).Get(loc.Service, loc.Account); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("keychain item left after logout: %v", err)
 		}
 	}
@@ -374,9 +389,7 @@ func TestE2EDeniedConsentStoresNothing(t *testing.T) {
 	if n := e.srv.Count("token"); n != 0 {
 		t.Fatalf("token requests = %d", n)
 	}
-	if _, err := e.storeDir().LoadProfile(e.profile); !errors.Is(err, store.ErrNoProfile) {
-		t.Fatalf("something was stored: %v", err)
-	}
+	e.notStored()
 }
 
 var urlRE = regexp.MustCompile(`https?://\S+/authorize\?\S+`)
@@ -454,9 +467,7 @@ func TestE2ETimeoutStoresNothingAndFreesThePort(t *testing.T) {
 	if d := time.Since(start); d > 15*time.Second {
 		t.Fatalf("took %v", d)
 	}
-	if _, err := e.storeDir().LoadProfile(e.profile); !errors.Is(err, store.ErrNoProfile) {
-		t.Fatalf("something was stored: %v", err)
-	}
+	e.notStored()
 	l, err := net.Listen("tcp", strings.TrimSuffix(strings.TrimPrefix(e.callback, "http://"), "/callback"))
 	if err != nil {
 		t.Fatalf("port still held: %v", err)
@@ -478,9 +489,7 @@ func TestE2EInterruptEndsLoginCleanly(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Fatalf("exit = %v, want 130", err)
 	}
-	if _, err := e.storeDir().LoadProfile(e.profile); !errors.Is(err, store.ErrNoProfile) {
-		t.Fatalf("something was stored: %v", err)
-	}
+	e.notStored()
 }
 
 func TestE2ESeveralSites(t *testing.T) {
@@ -493,9 +502,7 @@ func TestE2ESeveralSites(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "--site") || !strings.Contains(errOut, "alpha") || !strings.Contains(errOut, "beta") {
 		t.Fatalf("no --site on a non-terminal: exit %d, stderr %q", code, errOut)
 	}
-	if _, err := e.storeDir().LoadProfile(e.profile); !errors.Is(err, store.ErrNoProfile) {
-		t.Fatalf("something was stored: %v", err)
-	}
+	e.notStored()
 	e.login("--site", "beta.atlassian.net")
 	out, _, code := e.run("token", "--json")
 	if code != 0 || !strings.Contains(out, sites[1].ID) {
@@ -749,9 +756,7 @@ func TestE2ELoginWithoutAnyIdentityScopeFails(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "read:jira-user") {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if _, err := e.storeDir().LoadProfile(e.profile); !errors.Is(err, store.ErrNoProfile) {
-		t.Fatalf("something was stored: %v", err)
-	}
+	e.notStored()
 }
 
 func TestE2ECorruptStoredLoginExits4(t *testing.T) {
@@ -765,8 +770,8 @@ func TestE2ECorruptStoredLoginExits4(t *testing.T) {
 		{"profile from the future", func(e *e2e) {
 			_ = os.WriteFile(filepath.Join(e.dir, "profiles", e.profile+".json"), []byte(`{"version": 99}`), 0o600)
 		}},
-		{"tokens garbage", func(e *e2e) { _ = e.vault().Set("profile:"+e.profile, "garbage") }},
-		{"tokens empty", func(e *e2e) { _ = e.vault().Set("profile:"+e.profile, "") }},
+		{"tokens garbage", func(e *e2e) { e.breakSecrets("garbage") }},
+		{"tokens empty", func(e *e2e) { e.breakSecrets("") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newE2E(t, authtest.Options{})

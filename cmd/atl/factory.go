@@ -1,12 +1,10 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -36,12 +34,13 @@ type factory struct {
 	Now        func() time.Time
 	HTTPClient *http.Client
 	Keychain   store.Backend
-	ItemSize   int
 	// OpenURL opens the system browser when neither ATL_BROWSER nor
 	// BROWSER is set.
 	OpenURL  func(url string) error
 	LockWait time.Duration
 	Retry    auth.RetryPolicy
+	// Location is the time zone times are shown in; nil is the local one.
+	Location *time.Location
 }
 
 func newSystemFactory() *factory {
@@ -55,42 +54,30 @@ func newSystemFactory() *factory {
 		Now:        time.Now,
 		HTTPClient: &http.Client{Timeout: 30 * time.Second},
 		Keychain:   store.Keyring{},
-		ItemSize:   store.PlatformItemSize,
 		OpenURL:    openSystemBrowser,
 	}
 }
 
-// configDir is ATL_CONFIG_DIR, else the OS's user config dir plus "atl".
-func (f *factory) configDir() (string, error) {
-	if d := f.Getenv("ATL_CONFIG_DIR"); d != "" {
-		return d, nil
-	}
-	d, err := os.UserConfigDir()
-	if err != nil {
-		return "", errors.New("cannot find a config directory: set ATL_CONFIG_DIR")
-	}
-	return filepath.Join(d, "atl"), nil
+// session opens the stored login of profile, as every command does.
+func (f *factory) session(profile string) (*auth.Session, error) {
+	return auth.OpenWith(auth.Options{
+		Profile:    profile,
+		Keychain:   f.Keychain,
+		Getenv:     f.Getenv,
+		HTTPClient: f.HTTPClient,
+		Now:        f.Now,
+		LockWait:   f.LockWait,
+		Retry:      f.Retry,
+		Warn:       f.IO.ErrOut,
+	})
 }
 
-// session returns the token source of profile.
-func (f *factory) session(profile string) (*auth.Session, error) {
-	dirPath, err := f.configDir()
-	if err != nil {
-		return nil, err
+// localTime is t in the time zone times are shown in.
+func (f *factory) localTime(t time.Time) time.Time {
+	if f.Location != nil {
+		return t.In(f.Location)
 	}
-	dir := store.NewDir(dirPath)
-	dir.Warn = f.IO.ErrOut
-	return &auth.Session{
-		Dir:          dir,
-		Profile:      profile,
-		Keychain:     f.Keychain,
-		ItemSize:     f.ItemSize,
-		ClientSecret: f.Getenv("ATL_CLIENT_SECRET"),
-		HTTPClient:   f.HTTPClient,
-		Now:          f.Now,
-		LockWait:     f.LockWait,
-		Retry:        f.Retry,
-	}, nil
+	return t.Local()
 }
 
 // openBrowser opens url with ATL_BROWSER, else BROWSER (a command line whose

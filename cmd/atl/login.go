@@ -67,28 +67,6 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	if err != nil {
 		return err
 	}
-	settings, err := s.Dir.Settings()
-	if err != nil {
-		return err
-	}
-	client := auth.Client{
-		ID:      firstNonEmpty(opts.ClientID, f.Getenv("ATL_CLIENT_ID"), settings.ClientID),
-		Secret:  f.Getenv("ATL_CLIENT_SECRET"),
-		AuthURL: firstNonEmpty(f.Getenv("ATL_AUTH_URL"), auth.DefaultAuthURL),
-		APIURL:  firstNonEmpty(f.Getenv("ATL_API_URL"), auth.DefaultAPIURL),
-	}
-	if client.ID == "" {
-		return usageErrorf("no client id: set ATL_CLIENT_ID (or --client-id) to the client id of your app in the Atlassian developer console")
-	}
-	if opts.ClientSecretStdin {
-		if client.Secret, err = readSecret(f.IO.In); err != nil {
-			return err
-		}
-	}
-	callback := firstNonEmpty(opts.CallbackURL, f.Getenv("ATL_CALLBACK_URL"), settings.CallbackURL, auth.DefaultCallbackURL)
-	if _, err := auth.ParseCallback(callback); err != nil {
-		return &usageError{err: err}
-	}
 	scopes, err := parseScopes(opts.Scopes)
 	if err != nil {
 		return err
@@ -96,21 +74,23 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	if opts.Timeout <= 0 {
 		return usageErrorf("--timeout must be positive")
 	}
-	storage := store.StorageKeychain
-	if opts.InsecureStorage {
-		storage = store.StorageFile
-		fmt.Fprintln(f.IO.ErrOut, "warning: --insecure-storage keeps your tokens in a plain file in "+s.Dir.Path()+"; anyone who can read it can act as you")
-	} else if err := s.CheckKeychain(); err != nil {
-		// Fail before the user spends a consent on a login atl cannot keep.
-		return err
+	var secret string
+	if opts.ClientSecretStdin {
+		if secret, err = readSecret(f.IO.In); err != nil {
+			return err
+		}
 	}
-
-	lctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-	defer cancel()
-	res, err := auth.Login(lctx, auth.LoginOptions{
-		Client:      client,
-		CallbackURL: callback,
-		Scopes:      scopes,
+	if opts.InsecureStorage {
+		dir, _ := store.ConfigDir(f.Getenv)
+		fmt.Fprintln(f.IO.ErrOut, "warning: --insecure-storage keeps your tokens in a plain file in "+dir+"; anyone who can read it can act as you")
+	}
+	info, err := s.Login(ctx, auth.LoginOptions{
+		ClientID:        opts.ClientID,
+		ClientSecret:    secret,
+		CallbackURL:     opts.CallbackURL,
+		Scopes:          scopes,
+		InsecureStorage: opts.InsecureStorage,
+		Timeout:         opts.Timeout,
 		ShowURL: func(url string) {
 			fmt.Fprintf(f.IO.ErrOut, "Opening your browser to sign in. If it does not open, visit:\n\n  %s\n\nWaiting for the sign-in (up to %s)…\n", url, opts.Timeout)
 		},
@@ -118,100 +98,25 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 		BrowserError: func(err error) {
 			fmt.Fprintf(f.IO.ErrOut, "Could not open a browser (%s): open the URL above by hand.\n", oneLine(err.Error()))
 		},
-		HTTPClient: f.HTTPClient,
-		Now:        f.Now,
+		ChooseSite: func(sites []auth.Site) (auth.Site, error) {
+			return chooseSite(sites, opts.Site, f.IO)
+		},
 	})
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return fmt.Errorf("no sign-in within %s; run `atl login` again (or raise --timeout)", opts.Timeout)
-		}
-		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("login interrupted: %w", err)
-		}
-		return err
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("login interrupted: %w", err)
 	}
-
-	api := client.API(f.HTTPClient)
-	access := res.Token.AccessToken
-	sites, err := api.AccessibleResources(ctx, access)
-	if err != nil {
-		return fmt.Errorf("listing the sites this login reaches: %w", err)
-	}
-	site, err := chooseSite(sites, opts.Site, f.IO)
 	if err != nil {
 		return err
 	}
-	id, err := identify(ctx, api, access, site.ID, res.Scopes)
-	if err != nil {
-		return err
-	}
-	p := &store.Profile{
-		ClientID:  client.ID,
-		AuthURL:   client.AuthURL,
-		APIURL:    client.APIURL,
-		AccountID: id.AccountID,
-		Name:      id.Name,
-		Email:     id.Email,
-		Site:      store.Site{ID: site.ID, URL: site.URL, Name: site.Name},
-		Scopes:    res.Scopes,
-		ExpiresAt: res.Expiry.UTC(),
-		Storage:   storage,
-		LoginAt:   f.Now().UTC(),
-	}
-	g := store.Grant{
-		RefreshToken: res.Token.RefreshToken,
-		AccessToken:  access,
-		TokenType:    "Bearer",
-		Expiry:       res.Expiry.UTC(),
-		ClientSecret: client.Secret,
-	}
-	where, err := s.Save(ctx, p, g)
-	if err != nil {
-		return fmt.Errorf("saving the login: %w", err)
-	}
-	fmt.Fprintf(f.IO.ErrOut, "Logged in to %s as %s. Tokens are in the %s.\n", site.URL, describeUser(id), where)
+	fmt.Fprintf(f.IO.ErrOut, "Logged in to %s as %s. Tokens are in the %s.\n", info.Site.URL, describeUser(&info.User), info.Storage)
 	return nil
 }
 
-// identity is who the login belongs to.
-type identity struct{ AccountID, Name, Email string }
-
-func describeUser(id identity) string {
-	s := id.Name
-	if id.Email != "" {
-		s += " <" + id.Email + ">"
-	}
-	return s
-}
-
-// identify asks Jira's myself on the site (read:jira-user) and, when
-// read:me was granted, the platform's /me, which also knows the email.
-func identify(ctx context.Context, api *auth.API, access, cloudID string, scopes []string) (identity, error) {
-	var id identity
-	var mErr error
-	if m, err := api.Myself(ctx, access, cloudID); err == nil {
-		id = identity{AccountID: m.AccountID, Name: m.DisplayName, Email: m.EmailAddress}
-	} else {
-		mErr = err
-	}
-	if slices.Contains(scopes, "read:me") {
-		if me, err := api.Me(ctx, access); err == nil {
-			id.AccountID = firstNonEmpty(id.AccountID, me.AccountID)
-			id.Name = firstNonEmpty(id.Name, me.Name)
-			id.Email = firstNonEmpty(id.Email, me.Email)
-		}
-	}
-	if id.AccountID == "" {
-		return id, fmt.Errorf("cannot tell who signed in (%w): the grant needs read:jira-user (or read:me)", mErr)
-	}
-	return id, nil
-}
-
-// chooseSite picks the site: the only one, the one --site names, or one the
-// user picks at a prompt.
-func chooseSite(sites []auth.Resource, want string, io *ioStreams) (auth.Resource, error) {
+// chooseSite picks the site: the one --site names, the only one, or one
+// the user picks at a prompt.
+func chooseSite(sites []auth.Site, want string, io *ioStreams) (auth.Site, error) {
 	if len(sites) == 0 {
-		return auth.Resource{}, errors.New("this login reaches no site: make sure your app has access to a site you can use, then run `atl login` again")
+		return auth.Site{}, auth.ErrNoSite
 	}
 	if want != "" {
 		for _, s := range sites {
@@ -219,13 +124,13 @@ func chooseSite(sites []auth.Resource, want string, io *ioStreams) (auth.Resourc
 				return s, nil
 			}
 		}
-		return auth.Resource{}, usageErrorf("no site matches --site %q; this login reaches: %s", want, siteList(sites))
+		return auth.Site{}, usageErrorf("no site matches --site %q; this login reaches: %s", want, siteList(sites))
 	}
 	if len(sites) == 1 {
 		return sites[0], nil
 	}
 	if !io.Interactive {
-		return auth.Resource{}, usageErrorf("this login reaches %d sites (%s): choose one with --site NAME|URL|ID", len(sites), siteList(sites))
+		return auth.Site{}, usageErrorf("this login reaches %d sites (%s): choose one with --site NAME|URL|ID", len(sites), siteList(sites))
 	}
 	fmt.Fprintln(io.ErrOut, "This login reaches several sites:")
 	for i, s := range sites {
@@ -239,12 +144,12 @@ func chooseSite(sites []auth.Resource, want string, io *ioStreams) (auth.Resourc
 			return sites[n-1], nil
 		}
 		if err != nil {
-			return auth.Resource{}, usageErrorf("no site chosen: pass --site NAME|URL|ID")
+			return auth.Site{}, usageErrorf("no site chosen: pass --site NAME|URL|ID")
 		}
 	}
 }
 
-func siteMatches(s auth.Resource, want string) bool {
+func siteMatches(s auth.Site, want string) bool {
 	norm := func(u string) string {
 		u = strings.ToLower(strings.TrimSpace(u))
 		u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
@@ -253,7 +158,7 @@ func siteMatches(s auth.Resource, want string) bool {
 	return want == s.ID || strings.EqualFold(want, s.Name) || norm(want) == norm(s.URL)
 }
 
-func siteList(sites []auth.Resource) string {
+func siteList(sites []auth.Site) string {
 	names := make([]string, len(sites))
 	for i, s := range sites {
 		names[i] = s.Name + " " + s.URL
@@ -290,13 +195,4 @@ func readSecret(r io.Reader) (string, error) {
 		return "", usageErrorf("--client-secret-stdin: nothing on standard input")
 	}
 	return secret, nil
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

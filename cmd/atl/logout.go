@@ -43,9 +43,9 @@ func runLogout(ctx context.Context, opts *logoutOptions) error {
 	}
 	w := opts.f.IO.ErrOut
 	if !removed {
-		fmt.Fprintf(w, "Not logged in (profile %q); nothing to remove.\n", opts.g.Profile)
+		fmt.Fprintf(w, "Not logged in (profile %q); nothing to remove.\n", s.Profile())
 		return nil
 	}
-	fmt.Fprintf(w, "Logged out: removed the stored tokens and metadata of profile %q.\nTo revoke atl's access to your account, remove the app at %s\n", opts.g.Profile, revokeURL)
+	fmt.Fprintf(w, "Logged out: removed the stored tokens and metadata of profile %q.\nTo revoke atl's access to your account, remove the app at %s\n", s.Profile(), revokeURL)
 	return nil
 }

@@ -5,7 +5,7 @@ import (
 	"runtime/debug"
 
 	"github.com/atl-cli/atl/auth"
-	"github.com/atl-cli/atl/store"
+	"github.com/atl-cli/atl/internal/httpdebug"
 	"github.com/spf13/cobra"
 )
 
@@ -15,8 +15,7 @@ type globalOptions struct {
 	Debug   bool
 }
 
-func newRootCmd(f *factory) *cobra.Command {
-	g := &globalOptions{}
+func newRootCmd(f *factory, g *globalOptions) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "atl",
 		Short: "Sign in to Atlassian Cloud and serve access tokens to your scripts",
@@ -36,13 +35,10 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 			return cmd.Help()
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if !store.ValidProfileName(g.Profile) {
-				return usageErrorf("invalid --profile %q: use letters, digits, '.', '_' and '-'", g.Profile)
-			}
 			if g.Debug || f.Getenv("ATL_DEBUG") == "1" {
 				f.HTTPClient = &http.Client{
 					Timeout:   f.HTTPClient.Timeout,
-					Transport: &auth.DebugTransport{Base: f.HTTPClient.Transport, Out: f.IO.ErrOut},
+					Transport: &httpdebug.Transport{Base: f.HTTPClient.Transport, Out: f.IO.ErrOut},
 				}
 			}
 			return nil
@@ -58,7 +54,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 
 	defProfile := f.Getenv("ATL_PROFILE")
 	if defProfile == "" {
-		defProfile = "default"
+		defProfile = auth.DefaultProfile
 	}
 	root.PersistentFlags().BoolVar(&g.Debug, "debug", false, "trace HTTP requests on stderr, secrets redacted (env ATL_DEBUG=1)")
 	root.PersistentFlags().StringVar(&g.Profile, "profile", defProfile, "name of the stored login to use (env ATL_PROFILE)")

@@ -59,21 +59,25 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.Current(ctx)
+	tok, err := s.TokenSource(ctx).Token()
 	if err != nil {
 		return err
 	}
 	out := opts.f.IO.Out
 	if !opts.JSON {
-		_, err = fmt.Fprintln(out, c.Token.AccessToken)
+		_, err = fmt.Fprintln(out, tok.AccessToken)
+		return err
+	}
+	info, err := s.Info()
+	if err != nil {
 		return err
 	}
 	return printJSON(out, tokenJSON{
-		AccessToken: c.Token.AccessToken,
-		ExpiresAt:   c.Token.Expiry.UTC().Format(time.RFC3339),
+		AccessToken: tok.AccessToken,
+		ExpiresAt:   tok.Expiry.UTC().Format(time.RFC3339),
 		TokenType:   "Bearer",
-		CloudID:     c.Profile.Site.ID,
-		SiteURL:     c.Profile.Site.URL,
-		Scopes:      c.Profile.Scopes,
+		CloudID:     info.Site.ID,
+		SiteURL:     info.Site.URL,
+		Scopes:      info.Scopes,
 	})
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -37,20 +35,14 @@ needed, so a success proves the login works.`,
 }
 
 type whoamiJSON struct {
-	AccountID string   `json:"account_id"`
-	Name      string   `json:"name"`
-	Email     string   `json:"email"`
-	Site      siteJSON `json:"site"`
-	Scopes    []string `json:"scopes"`
-	ExpiresAt string   `json:"expires_at"`
-	Profile   string   `json:"profile"`
-	Storage   string   `json:"storage"`
-}
-
-type siteJSON struct {
-	ID   string `json:"id"`
-	URL  string `json:"url"`
-	Name string `json:"name"`
+	AccountID string    `json:"account_id"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email"`
+	Site      auth.Site `json:"site"`
+	Scopes    []string  `json:"scopes"`
+	ExpiresAt string    `json:"expires_at"`
+	Profile   string    `json:"profile"`
+	Storage   string    `json:"storage"`
 }
 
 func runWhoami(ctx context.Context, opts *whoamiOptions) error {
@@ -59,43 +51,50 @@ func runWhoami(ctx context.Context, opts *whoamiOptions) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.Current(ctx)
-	if err != nil {
+	// A token first, so that a login that no longer works says so
+	// plainly rather than as a failed API call.
+	if _, err := s.TokenSource(ctx).Token(); err != nil {
 		return err
 	}
-	p := c.Profile
-	api := auth.Client{APIURL: p.APIURL}.API(f.HTTPClient)
-	id, err := identify(ctx, api, c.Token.AccessToken, p.Site.ID, p.Scopes)
-	var apiErr *auth.APIError
-	if errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized {
-		// The token was refused before its expiry (revoked, or clocks
-		// disagree): one forced refresh, then one more try.
-		if c, err = s.Refresh(ctx, c.Token.AccessToken); err != nil {
-			return err
-		}
-		id, err = identify(ctx, api, c.Token.AccessToken, p.Site.ID, p.Scopes)
-	}
+	user, err := s.WhoAmI(ctx)
 	if err != nil {
 		return fmt.Errorf("asking Atlassian who you are: %w", err)
 	}
+	tok, err := s.TokenSource(ctx).Token() // the one WhoAmI used, from memory
+	if err != nil {
+		return err
+	}
+	info, err := s.Info()
+	if err != nil {
+		return err
+	}
 	out := whoamiJSON{
-		AccountID: id.AccountID,
-		Name:      id.Name,
-		Email:     firstNonEmpty(id.Email, p.Email),
-		Site:      siteJSON{ID: p.Site.ID, URL: p.Site.URL, Name: p.Site.Name},
-		Scopes:    p.Scopes,
-		ExpiresAt: c.Token.Expiry.UTC().Format(time.RFC3339),
-		Profile:   opts.g.Profile,
-		Storage:   c.Where,
+		AccountID: user.AccountID,
+		Name:      user.Name,
+		Email:     user.Email,
+		Site:      auth.Site{ID: info.Site.ID, URL: info.Site.URL, Name: info.Site.Name},
+		Scopes:    info.Scopes,
+		ExpiresAt: tok.Expiry.UTC().Format(time.RFC3339),
+		Profile:   info.Profile,
+		Storage:   info.Storage,
 	}
 	if opts.JSON {
 		return printJSON(f.IO.Out, out)
 	}
 	w := f.IO.Out
-	fmt.Fprintf(w, "%s (account %s) on %s\n", describeUser(identity{Name: out.Name, Email: out.Email}), out.AccountID, out.Site.URL)
+	fmt.Fprintf(w, "%s (account %s) on %s\n", describeUser(user), out.AccountID, out.Site.URL)
 	fmt.Fprintf(w, "  site:    %s (cloud id %s)\n", out.Site.Name, out.Site.ID)
 	fmt.Fprintf(w, "  scopes:  %s\n", strings.Join(out.Scopes, " "))
-	fmt.Fprintf(w, "  token:   valid until %s\n", c.Token.Expiry.Local().Format(time.RFC3339))
+	fmt.Fprintf(w, "  token:   valid until %s\n", f.localTime(tok.Expiry).Format(time.RFC3339))
 	fmt.Fprintf(w, "  stored:  %s\n", out.Storage)
 	return nil
+}
+
+// describeUser is a user as people write them: Name <email>.
+func describeUser(u *auth.User) string {
+	s := u.Name
+	if u.Email != "" {
+		s += " <" + u.Email + ">"
+	}
+	return s
 }

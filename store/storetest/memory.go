@@ -16,6 +16,10 @@ type Memory struct {
 	// ItemLimit, when positive, makes Set refuse larger values with
 	// store.ErrTooBig.
 	ItemLimit int
+	// SplitAt is what ItemSize reports: the size a store splits values
+	// at (zero: no splitting). Set it below ItemLimit, as the platforms'
+	// keychains do.
+	SplitAt int
 
 	mu    sync.Mutex
 	items map[string]string
@@ -72,6 +76,9 @@ func (m *Memory) Delete(service, user string) error {
 	delete(m.items, key(service, user))
 	return nil
 }
+
+// ItemSize implements store.Backend.
+func (m *Memory) ItemSize() int { return m.SplitAt }
 
 // Fail makes every later call return err (nil restores normal service).
 func (m *Memory) Fail(err error) {

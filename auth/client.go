@@ -1,0 +1,204 @@
+package auth
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"golang.org/x/oauth2"
+)
+
+// TokenSource returns an oauth2.TokenSource over the login. It serves the
+// access token the Session keeps in memory while it has more than
+// ExpiryMargin left, else the stored one, else a refreshed one (taking the
+// login's lock and storing the rotation first). ctx governs the
+// refreshes, as in oauth2.NewClient.
+func (s *Session) TokenSource(ctx context.Context) oauth2.TokenSource {
+	return tokenSource{ctx: ctx, s: s}
+}
+
+type tokenSource struct {
+	ctx context.Context
+	s   *Session
+}
+
+func (t tokenSource) Token() (*oauth2.Token, error) { return t.s.token(t.ctx, "") }
+
+// Client returns an HTTP client for the Atlassian API. It sends the
+// login's access token (from TokenSource(ctx)) to the login's API server
+// only: never to another host, never over plain HTTP unless the API URL
+// itself is plain HTTP. A request for https://api.atlassian.com goes to
+// the login's API URL when that is another (ATL_API_URL, a test server).
+// On a 401 it refreshes the token once and retries the request once, when
+// its body can be sent again (no body, or GetBody set, as
+// http.NewRequest does for in-memory bodies). Timeouts and redirect rules
+// are those of the Session's HTTP client.
+func (s *Session) Client(ctx context.Context) *http.Client {
+	return s.httpClient(&bearerTransport{
+		base: s.transport(),
+		api:  s.apiURL,
+		token: func(stale string) (string, error) {
+			tok, err := s.token(ctx, stale)
+			if err != nil {
+				return "", err
+			}
+			return tok.AccessToken, nil
+		},
+	})
+}
+
+// httpClient is the Session's HTTP client with transport t.
+func (s *Session) httpClient(t http.RoundTripper) *http.Client {
+	return &http.Client{Transport: t, CheckRedirect: s.hc.CheckRedirect, Timeout: s.hc.Timeout}
+}
+
+func (s *Session) transport() http.RoundTripper {
+	if s.hc.Transport != nil {
+		return s.hc.Transport
+	}
+	return http.DefaultTransport
+}
+
+// apiURL returns the login's API base URL.
+func (s *Session) apiURL() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.api != "" {
+		return s.api, nil
+	}
+	m, err := s.metadata()
+	if err != nil {
+		return "", err
+	}
+	ep, err := grantEndpoints(m, s.getenv)
+	if err != nil {
+		return "", err
+	}
+	s.api = ep.apiURL
+	return s.api, nil
+}
+
+// bearerTransport adds an access token to requests for the API server.
+type bearerTransport struct {
+	base http.RoundTripper
+	api  func() (string, error)
+	// token returns a valid access token; given the one the server just
+	// refused (stale), a newer one.
+	token func(stale string) (string, error)
+	// noRetry skips the refresh after a 401 (a token that cannot be
+	// refreshed, as during a login).
+	noRetry bool
+}
+
+func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	api, err := t.api()
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	base, err := url.Parse(api)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	target := onAPI(req.URL, base)
+	if !sameOrigin(target, base) {
+		return t.base.RoundTrip(req)
+	}
+	tok, err := t.token("")
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	resp, err := t.base.RoundTrip(withBearer(req, target, tok))
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || t.noRetry {
+		return resp, err
+	}
+	body, ok := rewind(req)
+	if !ok {
+		return resp, nil
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+	resp.Body.Close()
+	// The token was refused before its expiry (revoked, or clocks
+	// disagree): one forced refresh, then one more try.
+	fresh, err := t.token(tok)
+	if err != nil {
+		if body != nil {
+			body.Close()
+		}
+		return nil, err
+	}
+	retry := withBearer(req, target, fresh)
+	retry.Body = body
+	return t.base.RoundTrip(retry)
+}
+
+// withBearer returns a copy of req for target with the access token.
+func withBearer(req *http.Request, target *url.URL, token string) *http.Request {
+	r := req.Clone(req.Context())
+	if target != req.URL {
+		r.URL, r.Host = target, ""
+	}
+	r.Header.Set("Authorization", "Bearer "+token)
+	return r
+}
+
+// rewind returns a fresh copy of req's body for a retry, and whether one
+// can be had.
+func rewind(req *http.Request) (io.ReadCloser, bool) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, true
+	}
+	if req.GetBody == nil {
+		return nil, false
+	}
+	b, err := req.GetBody()
+	if err != nil {
+		return nil, false
+	}
+	return b, true
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
+// onAPI maps a URL on Atlassian's production API host onto base, when
+// base is another server; other URLs are returned as they are.
+func onAPI(u *url.URL, base *url.URL) *url.URL {
+	if !strings.EqualFold(u.Scheme, "https") || !strings.EqualFold(u.Host, "api.atlassian.com") || sameOrigin(u, base) {
+		return u
+	}
+	c := *u
+	c.Scheme, c.Host = base.Scheme, base.Host
+	c.Path = strings.TrimRight(base.Path, "/") + u.Path
+	if u.RawPath != "" {
+		c.RawPath = strings.TrimRight(base.EscapedPath(), "/") + u.RawPath
+	}
+	return &c
+}
+
+// sameOrigin reports whether u is on the server of base: the same scheme,
+// host and port, and (when base has one) below its path.
+func sameOrigin(u, base *url.URL) bool {
+	if !strings.EqualFold(u.Scheme, base.Scheme) || !strings.EqualFold(u.Hostname(), base.Hostname()) || port(u) != port(base) {
+		return false
+	}
+	prefix := strings.TrimRight(base.Path, "/")
+	return prefix == "" || u.Path == prefix || strings.HasPrefix(u.Path, prefix+"/")
+}
+
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "http") {
+		return "80"
+	}
+	return "443"
+}

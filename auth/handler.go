@@ -1,0 +1,123 @@
+package auth
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/atl-cli/atl/internal/termtext"
+)
+
+// callbackResult is what the one accepted callback carries.
+type callbackResult struct {
+	code string
+	err  error
+}
+
+// callbackHandler answers the browser's redirect. It accepts exactly one
+// request with the right state; everything else gets an error page and
+// leaves the login waiting, so a stray or forged request cannot end it.
+type callbackHandler struct {
+	cb    *Callback
+	state string
+
+	mu      sync.Mutex
+	used    bool
+	results chan<- callbackResult // buffered, capacity 1
+	outcome <-chan error          // the exchange's result, for the page
+	// pageDone is closed once the accepted callback's page is on the wire
+	// (or its request ended without one).
+	pageDone chan<- struct{}
+}
+
+func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if !h.hostAllowed(r.Host) {
+		writePage(w, http.StatusMisdirectedRequest, pageError, "This request was not addressed to atl's sign-in listener.")
+		return
+	}
+	if r.URL.Path != h.cb.Path {
+		writePage(w, http.StatusNotFound, pageError, "Not found.")
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		writePage(w, http.StatusMethodNotAllowed, pageError, "Method not allowed.")
+		return
+	}
+	if isPrefetch(r) {
+		writePage(w, http.StatusServiceUnavailable, pageError, "Prefetch is not served.")
+		return
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		writePage(w, http.StatusBadRequest, pageError, "The sign-in response is malformed.")
+		return
+	}
+	for _, vs := range q {
+		if len(vs) > 1 {
+			writePage(w, http.StatusBadRequest, pageError, "The sign-in response repeats a parameter.")
+			return
+		}
+	}
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(h.state)) != 1 {
+		writePage(w, http.StatusBadRequest, pageError, "This sign-in response does not belong to the login atl is waiting for (state mismatch). Start again from the terminal.")
+		return
+	}
+	code, errCode := q.Get("code"), q.Get("error")
+	if code == "" && errCode == "" {
+		writePage(w, http.StatusBadRequest, pageError, "The sign-in response has no authorization code.")
+		return
+	}
+
+	h.mu.Lock()
+	if h.used {
+		h.mu.Unlock()
+		writePage(w, http.StatusBadRequest, pageError, "This sign-in was already completed.")
+		return
+	}
+	h.used = true
+	h.mu.Unlock()
+	defer close(h.pageDone)
+
+	if errCode != "" {
+		var err error = &AuthorizeError{Code: termtext.Clean(errCode, 64), Description: termtext.Clean(q.Get("error_description"), 200)}
+		if errCode == "access_denied" {
+			err = ErrAccessDenied
+		}
+		h.results <- callbackResult{err: err}
+		writePage(w, http.StatusOK, pageError, "Sign-in was not completed: "+err.Error()+". You can close this tab.")
+		return
+	}
+	h.results <- callbackResult{code: code}
+	select {
+	case err := <-h.outcome:
+		if err != nil {
+			writePage(w, http.StatusOK, pageError, "Sign-in failed. The terminal says why. You can close this tab.")
+			return
+		}
+		writePage(w, http.StatusOK, pageSuccess, "You are signed in to atl. You can close this tab and return to the terminal.")
+	case <-r.Context().Done():
+	}
+}
+
+func (h *callbackHandler) hostAllowed(host string) bool {
+	for _, h := range h.cb.Hosts {
+		if host == h {
+			return true
+		}
+	}
+	return false
+}
+
+// isPrefetch reports a speculative request a browser makes on its own;
+// answering it must not spend the one callback.
+func isPrefetch(r *http.Request) bool {
+	for _, h := range []string{"Sec-Purpose", "Purpose", "X-Purpose", "X-Moz"} {
+		if v := r.Header.Get(h); v != "" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,56 @@
+package auth
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+)
+
+// RetryPolicy bounds how a refresh is retried. A refresh token may be
+// replayed within Atlassian's 10-minute leeway; the defaults stay well
+// inside it.
+type RetryPolicy struct {
+	Attempts      int                                              // total tries, default 4
+	Base          time.Duration                                    // first backoff, default 500ms, doubling
+	MaxRetryAfter time.Duration                                    // longest Retry-After honoured, default 30s
+	Sleep         func(ctx context.Context, d time.Duration) error // default: a timer
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.Attempts <= 0 {
+		p.Attempts = 4
+	}
+	if p.Base <= 0 {
+		p.Base = 500 * time.Millisecond
+	}
+	if p.MaxRetryAfter <= 0 {
+		p.MaxRetryAfter = 30 * time.Second
+	}
+	if p.Sleep == nil {
+		p.Sleep = sleepCtx
+	}
+	return p
+}
+
+// delay returns how long to wait before try number attempt+1, or false
+// when the server asks for longer than the policy allows. Without a
+// Retry-After it is the attempt's backoff (Base doubling) with jitter: a
+// random value in its upper half.
+func (p RetryPolicy) delay(attempt int, after time.Duration) (time.Duration, bool) {
+	if after > 0 {
+		return after, after <= p.MaxRetryAfter
+	}
+	d := p.Base << (attempt - 1)
+	return d/2 + rand.N(d/2+1), true
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

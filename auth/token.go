@@ -1,0 +1,202 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/atl-cli/atl/store"
+	"golang.org/x/oauth2"
+)
+
+// maxRereads bounds how often a refresh that Atlassian rejected re-reads a
+// newer grant written by another process before it gives up.
+const maxRereads = 3
+
+// token returns a valid access token: the one in memory while it is
+// fresh, else the stored one while it is fresh, else a refreshed one. With
+// stale (a token the API refused although it had not expired), it returns
+// a token other than stale, refreshing unless another process already has.
+func (s *Session) token(ctx context.Context, stale string) (*oauth2.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if stale == "" && s.tok != nil && s.fresh(s.tok.Expiry) {
+		return cloneToken(s.tok), nil
+	}
+	u, err := s.use()
+	if err != nil {
+		return nil, err
+	}
+	g := u.grant
+	if g.AccessToken == stale || !s.fresh(g.Expiry) {
+		if g, err = s.refresh(ctx, stale); err != nil {
+			return nil, err
+		}
+	}
+	s.tok = &oauth2.Token{AccessToken: g.AccessToken, TokenType: "Bearer", Expiry: g.Expiry}
+	return cloneToken(s.tok), nil
+}
+
+func cloneToken(t *oauth2.Token) *oauth2.Token {
+	c := *t
+	return &c
+}
+
+// fresh reports whether a token that expires at expiry is still worth
+// serving.
+func (s *Session) fresh(expiry time.Time) bool {
+	return expiry.Sub(s.now()) > ExpiryMargin
+}
+
+// grantInUse is a stored login ready to be used.
+type grantInUse struct {
+	meta  *store.Metadata
+	grant store.Grant
+	ep    endpoints
+}
+
+// use reads the login (metadata and secrets) and checks that the
+// environment lets it be used. s.mu is held.
+func (s *Session) use() (*grantInUse, error) {
+	m, err := s.metadata()
+	if err != nil {
+		return nil, err
+	}
+	ep, err := grantEndpoints(m, s.getenv)
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.login.Grant(m)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, s.loginRequired("no tokens are stored for this login", err)
+	case errors.Is(err, store.ErrCorrupt):
+		return nil, s.loginRequired("the stored tokens are unreadable", err)
+	case err != nil:
+		return nil, err
+	}
+	s.api = ep.apiURL
+	return &grantInUse{meta: m, grant: g, ep: ep}, nil
+}
+
+// refresh runs under the login's lock: it re-reads the store (another
+// process may have refreshed while this one waited), and only if the
+// access token is still not fresh, or is stale, spends the refresh token.
+// The rotated grant is stored and read back before it is returned.
+func (s *Session) refresh(ctx context.Context, stale string) (store.Grant, error) {
+	unlock, err := s.login.Lock(ctx, s.lockWait)
+	if err != nil {
+		return store.Grant{}, err
+	}
+	defer unlock()
+
+	u, err := s.use()
+	if err != nil {
+		return store.Grant{}, err
+	}
+	g := u.grant
+	if g.AccessToken != stale && s.fresh(g.Expiry) {
+		return g, nil
+	}
+	for rereads := 0; ; rereads++ {
+		ng, err := s.spend(ctx, u.ep, g)
+		var te *TokenError
+		if errors.As(err, &te) && te.DeadGrant() {
+			// Another writer may have rotated the token under us (a login
+			// saves under the same lock, but an older atl might not).
+			if _, g2, err2 := s.login.Load(); err2 == nil && g2.RefreshToken != g.RefreshToken && rereads < maxRereads {
+				if s.fresh(g2.Expiry) {
+					return g2, nil
+				}
+				g = g2
+				continue
+			}
+			reason := fmt.Sprintf("Atlassian rejected the stored grant (HTTP %d %s)", te.Status, te.Code)
+			if err := s.login.MarkDead(u.meta, reason, s.now()); err != nil {
+				return store.Grant{}, err
+			}
+			return store.Grant{}, s.loginRequired(reason, te)
+		}
+		if errors.As(err, &te) && te.Retryable() && g.AccessToken != "" && g.AccessToken != stale && g.Expiry.After(s.now()) {
+			// Atlassian is unreachable but the stored token still works
+			// for a little while: serve it rather than fail a script.
+			return g, nil
+		}
+		if err != nil {
+			return store.Grant{}, err
+		}
+		if err := s.login.SaveRefreshed(u.meta, ng); err != nil {
+			return store.Grant{}, err
+		}
+		return ng, nil
+	}
+}
+
+// spend makes the refresh request, with bounded retries, and returns the
+// new grant.
+func (s *Session) spend(ctx context.Context, ep endpoints, g store.Grant) (store.Grant, error) {
+	cfg := oauthConfig(ep.clientID, firstOf(s.getenv(envClientSecret), g.ClientSecret), ep.authURL, "", nil)
+	tctx := context.WithValue(ctx, oauth2.HTTPClient, s.hc)
+	for attempt := 1; ; attempt++ {
+		tok, err := cfg.TokenSource(tctx, &oauth2.Token{RefreshToken: g.RefreshToken}).Token()
+		received := s.now()
+		if err == nil {
+			err = checkTokenResponse(tok, false)
+		}
+		if err == nil {
+			return grantFrom(tok, received, g), nil
+		}
+		err = tokenError(err)
+		var te *TokenError
+		if !errors.As(err, &te) || !te.Retryable() {
+			return store.Grant{}, err
+		}
+		if attempt >= s.retry.Attempts {
+			e := *te
+			e.Reason += fmt.Sprintf(" (gave up after %d tries)", attempt)
+			return store.Grant{}, &e
+		}
+		d, ok := s.retry.delay(attempt, te.RetryAfter)
+		if !ok {
+			e := *te
+			e.Reason += ": Atlassian asks to wait " + d.Round(time.Second).String()
+			return store.Grant{}, &e
+		}
+		if err := s.retry.Sleep(ctx, d); err != nil {
+			return store.Grant{}, err
+		}
+	}
+}
+
+// grantFrom is the grant a token response makes of prev: the new access
+// token, its expiry counted from when the response was received, and the
+// rotated refresh token (prev's when the response names none).
+func grantFrom(tok *oauth2.Token, received time.Time, prev store.Grant) store.Grant {
+	g := prev
+	g.AccessToken = tok.AccessToken
+	g.TokenType = "Bearer"
+	g.Expiry = received.Add(time.Duration(tok.ExpiresIn) * time.Second).UTC()
+	if tok.RefreshToken != "" {
+		g.RefreshToken = tok.RefreshToken
+	}
+	return g
+}
+
+// oauthConfig returns the x/oauth2 configuration of a client. The
+// AuthStyle is explicit: with auto-detection x/oauth2 replays a failed
+// token request in another style, which would spend a rotating refresh
+// token twice.
+func oauthConfig(clientID, secret, authURL, redirectURL string, scopes []string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     clientID,
+		ClientSecret: secret,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   authURL + "/authorize",
+			TokenURL:  authURL + "/oauth/token",
+			AuthStyle: oauth2.AuthStyleInParams,
+		},
+		RedirectURL: redirectURL,
+		Scopes:      scopes,
+	}
+}

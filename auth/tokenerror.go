@@ -1,0 +1,163 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/atl-cli/atl/internal/termtext"
+	"golang.org/x/oauth2"
+)
+
+// TokenError reports a failed request to Atlassian's token endpoint, in
+// the manner of oauth2.RetrieveError but without the response body, which
+// can carry secrets.
+type TokenError struct {
+	Status int    // the HTTP status; 0 when no answer was read
+	Code   string // the OAuth error code, e.g. "invalid_grant", if the server sent one
+	Reason string // what went wrong, in words
+	// RetryAfter is the server's Retry-After, if it sent one.
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *TokenError) Error() string {
+	var b strings.Builder
+	b.WriteString("token request failed: ")
+	b.WriteString(e.Reason)
+	if e.Status != 0 {
+		b.WriteString(" (HTTP " + strconv.Itoa(e.Status))
+		if e.Code != "" {
+			b.WriteString(" " + e.Code)
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// DeadGrant reports that the refresh token or authorization code is no
+// longer valid: only a new login helps.
+func (e *TokenError) DeadGrant() bool {
+	return e.Code == "invalid_grant" || e.Code == "unauthorized_client"
+}
+
+// BadClient reports that Atlassian does not accept the client id or
+// secret: a configuration error, never worth retrying.
+func (e *TokenError) BadClient() bool {
+	return e.Code == "invalid_client" || e.Status == http.StatusUnauthorized
+}
+
+// Retryable reports a failure worth another try: rate limits, server
+// errors, timeouts and dropped connections.
+func (e *TokenError) Retryable() bool {
+	if e.BadClient() || e.DeadGrant() {
+		return false
+	}
+	return e.Status == http.StatusTooManyRequests || e.Status >= 500 || (e.Status == 0 && !errors.Is(e.Err, ErrMalformedResponse))
+}
+
+// ErrMalformedResponse marks a token response that was read but cannot be
+// used.
+var ErrMalformedResponse = errors.New("malformed token response")
+
+// ErrNoRefreshToken marks a code exchange that granted no refresh token:
+// the offline_access scope was not granted.
+var ErrNoRefreshToken = errors.New("no refresh token was granted (offline_access is missing)")
+
+// checkTokenResponse rejects what x/oauth2 lets through but atl cannot use.
+func checkTokenResponse(tok *oauth2.Token, needRefresh bool) error {
+	malformed := func(reason string, err error) error {
+		return &TokenError{Status: http.StatusOK, Reason: reason, Err: err}
+	}
+	switch {
+	case tok.AccessToken == "":
+		return malformed("the response has no access token", ErrMalformedResponse)
+	case tok.ExpiresIn <= 0:
+		return malformed("the response has no valid expires_in", ErrMalformedResponse)
+	case needRefresh && tok.RefreshToken == "":
+		return malformed(ErrNoRefreshToken.Error(), ErrNoRefreshToken)
+	case tok.TokenType != "" && !strings.EqualFold(tok.TokenType, "bearer"):
+		return malformed("the token type is not Bearer", ErrMalformedResponse)
+	}
+	return nil
+}
+
+// tokenError turns an error from x/oauth2 into a *TokenError (or the
+// context's error) without keeping the response body:
+// RetrieveError.Error includes it, and a body can carry secrets.
+func tokenError(err error) error {
+	var te *TokenError
+	if errors.As(err, &te) {
+		return err
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		e := &TokenError{Code: termtext.Clean(re.ErrorCode, 64)}
+		if re.Response != nil {
+			e.Status = re.Response.StatusCode
+			e.RetryAfter = retryAfter(re.Response.Header, time.Now())
+		}
+		switch {
+		case e.BadClient():
+			e.Reason = "Atlassian does not accept the client id or secret"
+		case e.DeadGrant():
+			e.Reason = "Atlassian rejected the grant"
+		case e.Status == http.StatusTooManyRequests:
+			e.Reason = "rate limited by Atlassian"
+		case e.Status >= 500:
+			e.Reason = "Atlassian's token endpoint failed"
+		case e.Status/100 == 2:
+			e.Reason = "the response carries an error"
+		default:
+			e.Reason = "Atlassian refused the request"
+		}
+		return e
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		reason := "could not reach Atlassian's token endpoint"
+		if isTimeout(ue.Err) {
+			reason = "Atlassian's token endpoint did not answer in time"
+		}
+		return &TokenError{Reason: reason, Err: ue.Err}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	// x/oauth2 reports unparseable bodies and read failures as plain
+	// errors; their text may quote the body, so it is not kept.
+	return &TokenError{Reason: "the token endpoint's response could not be read", Err: ErrMalformedResponse}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// retryAfter parses a Retry-After header (seconds or an HTTP date, read
+// against now).
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/atl-cli/atl/auth"
+	"github.com/atl-cli/atl/internal/termtext"
+	"github.com/atl-cli/atl/store"
+)
+
+// Exit codes, documented in the README.
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitLogin       = 4
+	exitInterrupted = 130
+)
+
+// invocation is what report needs to know of how atl was called.
+type invocation struct {
+	command string // the subcommand that ran, e.g. "token"
+	profile string // the profile it ran for
+}
+
+// report prints err as one line on stderr (what happened, then what to
+// type about it) and returns atl's exit code. It is the only place that
+// decides exit codes and gives advice: the library packages say what
+// happened, and only here is it known which flags the person used.
+func report(err error, stderr io.Writer, inv invocation) int {
+	if err == nil {
+		return exitOK
+	}
+	var silent *silentError
+	if errors.As(err, &silent) {
+		return silent.code
+	}
+	code, advice := advise(err, inv)
+	msg := err.Error()
+	if advice != "" {
+		msg += "; " + advice
+	}
+	fmt.Fprintln(stderr, "atl: "+oneLine(msg))
+	return code
+}
+
+// advise maps err to an exit code and says what to do about it.
+func advise(err error, inv invocation) (code int, advice string) {
+	var (
+		usage    *usageError
+		config   *auth.ConfigError
+		login    *auth.LoginRequiredError
+		token    *auth.TokenError
+		keychain *store.KeychainError
+		lock     *store.LockTimeoutError
+		port     *auth.PortInUseError
+		timeout  *auth.SignInTimeoutError
+	)
+	switch {
+	case errors.As(err, &usage):
+		return exitUsage, ""
+	case errors.As(err, &config):
+		return exitUsage, configAdvice(config, inv)
+	case errors.As(err, &login):
+		return exitLogin, "run `" + loginCommand(login.Profile) + "`"
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted, ""
+	case errors.As(err, &token):
+		return exitError, tokenAdvice(token, inv)
+	case errors.As(err, &keychain):
+		if keychain.Timeout {
+			return exitError, "unlock the keychain (a password prompt may be waiting) and try again"
+		}
+		if inv.command == "login" {
+			return exitError, "make sure " + keychainHint + ", or run `" + loginCommand(inv.profile) + " --insecure-storage` to keep the tokens in a private file instead"
+		}
+		return exitError, "make sure " + keychainHint + " and try again"
+	case errors.As(err, &lock):
+		return exitError, "it may be waiting for a keychain prompt or the network: let it finish or stop it, then try again (never delete the lock file)"
+	case errors.As(err, &port):
+		return exitError, "stop that program, or register another callback URL for the app and pass it with --callback-url (or ATL_CALLBACK_URL)"
+	case errors.As(err, &timeout):
+		return exitError, "run `" + loginCommand(inv.profile) + "` again (with a longer --timeout if you need more time)"
+	case errors.Is(err, auth.ErrAccessDenied):
+		return exitError, "run `" + loginCommand(inv.profile) + "` again to sign in"
+	case errors.Is(err, auth.ErrNoSite):
+		return exitError, "give your app access to a site you can use in the developer console, then run `" + loginCommand(inv.profile) + "` again"
+	case errors.Is(err, store.ErrNoConfigDir):
+		return exitError, "set ATL_CONFIG_DIR to a directory of your own"
+	case errors.Is(err, store.ErrBadSettings):
+		return exitError, "fix the file or remove it"
+	}
+	return exitError, ""
+}
+
+func configAdvice(e *auth.ConfigError, inv invocation) string {
+	switch {
+	case e.Stored != "":
+		return "unset " + e.Env + ", or run `" + loginCommand(inv.profile) + "` to sign in with it"
+	case e.Setting == "client id" && e.Value == "":
+		return "set ATL_CLIENT_ID (or pass --client-id) to your app's client id from the Atlassian developer console"
+	case e.Setting == "callback URL":
+		return "use the callback URL registered for the app, with --callback-url or ATL_CALLBACK_URL"
+	case e.Setting == "profile":
+		return ""
+	}
+	return "fix " + e.Env
+}
+
+func tokenAdvice(e *auth.TokenError, inv invocation) string {
+	switch {
+	case errors.Is(e, auth.ErrNoRefreshToken):
+		return "add offline_access to --scopes and to the app's permissions in the developer console"
+	case e.BadClient() && inv.command == "login":
+		return "check ATL_CLIENT_ID and ATL_CLIENT_SECRET against the app in the developer console"
+	case e.BadClient():
+		return "if the app's secret changed, set ATL_CLIENT_SECRET to the new one or run `" + loginCommand(inv.profile) + "`"
+	case e.DeadGrant():
+		return "run `" + loginCommand(inv.profile) + "` again"
+	case e.Retryable():
+		return "Atlassian is busy or out of reach: try again in a minute"
+	}
+	return ""
+}
+
+// loginCommand is the command that logs profile in.
+func loginCommand(profile string) string {
+	if profile == "" || profile == auth.DefaultProfile {
+		return "atl login"
+	}
+	return "atl login --profile " + profile
+}
+
+// usageError is a mistake in how atl was called: exit code 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, a ...any) error {
+	return &usageError{err: fmt.Errorf(format, a...)}
+}
+
+// silentError carries an exit code for a failure already reported.
+type silentError struct{ code int }
+
+func (e *silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// oneLine keeps an error message on one line, free of control characters.
+func oneLine(s string) string { return termtext.OneLine(s, 2000) }

@@ -1,0 +1,6 @@
+//go:build darwin
+
+package main
+
+// keychainHint says what a working keychain is on this platform.
+const keychainHint = "your login keychain is unlocked and atl may use it"

@@ -1,0 +1,6 @@
+//go:build windows
+
+package main
+
+// keychainHint says what a working keychain is on this platform.
+const keychainHint = "Windows Credential Manager is available to your account"

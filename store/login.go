@@ -1,0 +1,187 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// keychainService is the service name of atl's keychain items.
+const keychainService = "atl"
+
+// Login is one profile's stored login: its metadata in the config
+// directory, its Grant in the keychain (or the insecure file the metadata
+// names), and the lock that serialises changes to both. Nothing else
+// names the keychain item or chooses where the Grant lives.
+//
+// Methods that change the login (Save, SaveRefreshed, MarkDead, Delete)
+// must be called with the lock held.
+type Login struct {
+	store *Store
+	name  string
+}
+
+// Name returns the profile name.
+func (l *Login) Name() string { return l.name }
+
+// Location says where a login's secrets are kept.
+type Location struct {
+	Storage string // StorageKeychain or StorageFile
+	Service string // the keychain item's service, with StorageKeychain
+	Account string // the keychain item's account, with StorageKeychain
+	Path    string // the token file, with StorageFile
+}
+
+// String describes the location for people.
+func (loc Location) String() string {
+	if loc.Storage == StorageFile {
+		return "file " + loc.Path + " (insecure storage)"
+	}
+	return fmt.Sprintf("system keychain (service %q, account %q)", loc.Service, loc.Account)
+}
+
+// Location returns where the login keeps its secrets with storage.
+func (l *Login) Location(storage string) Location {
+	if storage == StorageFile {
+		return Location{Storage: StorageFile, Path: l.store.profileFile(l.name, ".tokens.json")}
+	}
+	return Location{Storage: StorageKeychain, Service: keychainService, Account: l.account()}
+}
+
+func (l *Login) account() string { return "profile:" + l.name }
+
+// vault returns the vault of storage.
+func (l *Login) vault(storage string) *vault {
+	if storage == StorageFile {
+		return newVault(newFileBackend(l.store, l.Location(StorageFile).Path), keychainService)
+	}
+	return newVault(l.store.keychain, keychainService)
+}
+
+// Metadata reads the login's metadata: ErrNoLogin when none is stored,
+// ErrCorrupt when it cannot be understood.
+func (l *Login) Metadata() (*Metadata, error) {
+	return l.store.loadMetadata(l.name)
+}
+
+// Grant reads the login's secrets from where m says they are: ErrNotFound
+// when none are stored, ErrCorrupt when they cannot be understood, or the
+// keychain's error.
+func (l *Login) Grant(m *Metadata) (Grant, error) {
+	raw, err := l.vault(m.Storage).Get(l.account())
+	if err != nil {
+		return Grant{}, err
+	}
+	return DecodeGrant(raw)
+}
+
+// Load reads the login's metadata and secrets.
+func (l *Login) Load() (*Metadata, Grant, error) {
+	m, err := l.Metadata()
+	if err != nil {
+		return nil, Grant{}, err
+	}
+	g, err := l.Grant(m)
+	if err != nil {
+		return nil, Grant{}, err
+	}
+	return m, g, nil
+}
+
+// Save stores a new login, replacing any earlier one: the Grant first
+// (read back before Save goes on), in the storage m names, then the
+// metadata. A login that moved between storages leaves nothing in the old
+// one. The insecure file never receives the client secret.
+func (l *Login) Save(m *Metadata, g Grant) error {
+	if m.Storage == StorageFile {
+		g.ClientSecret = ""
+	}
+	if err := l.setGrant(m.Storage, g); err != nil {
+		return err
+	}
+	if old, err := l.Metadata(); err == nil && old.Storage != m.Storage {
+		_ = l.vault(old.Storage).Delete(l.account()) // best effort: the new login is stored
+	}
+	return l.store.saveMetadata(l.name, m)
+}
+
+// SaveRefreshed stores the Grant a refresh returned (read back before it
+// returns) and records its expiry in m and the metadata. When it fails the
+// earlier Grant is still the stored one.
+func (l *Login) SaveRefreshed(m *Metadata, g Grant) error {
+	if m.Storage == StorageFile {
+		g.ClientSecret = ""
+	}
+	if err := l.setGrant(m.Storage, g); err != nil {
+		return fmt.Errorf("saving the refreshed tokens: %w", err)
+	}
+	m.ExpiresAt = g.Expiry
+	if err := l.store.saveMetadata(l.name, m); err != nil {
+		return fmt.Errorf("saving the login's metadata: %w", err)
+	}
+	return nil
+}
+
+func (l *Login) setGrant(storage string, g Grant) error {
+	enc, err := EncodeGrant(g)
+	if err != nil {
+		return err
+	}
+	return l.vault(storage).Set(l.account(), enc)
+}
+
+// MarkDead records in m and the metadata that Atlassian rejected the
+// grant, so that later uses fail without asking again.
+func (l *Login) MarkDead(m *Metadata, reason string, at time.Time) error {
+	m.Dead = &DeadGrant{At: at.UTC(), Reason: reason}
+	return l.store.saveMetadata(l.name, m)
+}
+
+// Delete removes the login's secrets and metadata and reports whether
+// there was anything to remove. With readable metadata, failing to remove
+// the secrets is an error (they would stay behind); without, both
+// storages are cleaned as far as they answer.
+func (l *Login) Delete() (bool, error) {
+	m, merr := l.Metadata()
+	found := false
+	for _, storage := range []string{StorageKeychain, StorageFile} {
+		if merr == nil && storage != m.Storage {
+			continue
+		}
+		v := l.vault(storage)
+		if merr != nil {
+			if _, err := v.Get(l.account()); err != nil && !errors.Is(err, ErrCorrupt) {
+				continue // nothing there, or no keychain to ask
+			}
+		}
+		if err := v.Delete(l.account()); err != nil {
+			return false, err
+		}
+		found = true
+	}
+	if err := l.store.deleteFiles(l.name); err != nil {
+		return false, err
+	}
+	return found || !errors.Is(merr, ErrNoLogin), nil
+}
+
+// CheckKeychain makes sure the system keychain answers (an item that is
+// missing or unreadable is fine), so that a login can fail before the
+// user consents rather than after.
+func (l *Login) CheckKeychain() error {
+	_, err := l.store.keychain.Get(keychainService, l.account())
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// Lock takes the login's cross-process lock, waiting at most wait (and no
+// longer than ctx allows; a wait of zero or less tries once). The lock is
+// released by calling unlock, or by the process ending.
+func (l *Login) Lock(ctx context.Context, wait time.Duration) (unlock func(), err error) {
+	return l.store.lock(ctx, l.profileLockPath(), wait)
+}
+
+func (l *Login) profileLockPath() string { return l.store.profileFile(l.name, ".lock") }

@@ -1,0 +1,86 @@
+// Package store keeps what atl remembers between runs: each login's
+// secrets in the operating system's keychain (or, only when the user opts
+// in, in a private file), its non-secret metadata in a config directory,
+// and the cross-process lock that serialises changes to it.
+//
+// A Store is one config directory with its keychain; a Login is one
+// profile's stored login in it, and the only way to read or change one.
+// The layout of a config directory is:
+//
+//	config.json                optional user settings (client id, callback URL)
+//	profiles/NAME.json         non-secret metadata of profile NAME
+//	profiles/NAME.lock         lock file taken while NAME's login changes
+//	profiles/NAME.tokens.json  secrets, only with insecure storage
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Store is atl's config directory together with the keychain that holds
+// the secrets of the logins described there.
+type Store struct {
+	dir      string
+	keychain Backend
+	// Warn receives one-line warnings, such as a permission that was too
+	// open and has been fixed. Nil discards them.
+	Warn io.Writer
+}
+
+// New returns the Store of config directory dir, keeping secrets in
+// keychain (the system keychain, Keyring{}, when nil). Nothing is read or
+// created until a login is loaded or saved.
+func New(dir string, keychain Backend) *Store {
+	if keychain == nil {
+		keychain = Keyring{}
+	}
+	return &Store{dir: dir, keychain: keychain}
+}
+
+// ErrNoConfigDir reports that no config directory could be found.
+var ErrNoConfigDir = errors.New("no config directory: ATL_CONFIG_DIR is not set and the system names no user config directory")
+
+// ConfigDir returns the config directory atl uses: ATL_CONFIG_DIR (as
+// getenv reports it), else the operating system's user config directory
+// plus "atl" (e.g. ~/.config/atl).
+func ConfigDir(getenv func(string) string) (string, error) {
+	if d := getenv("ATL_CONFIG_DIR"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("%w (%v)", ErrNoConfigDir, err)
+	}
+	return filepath.Join(d, "atl"), nil
+}
+
+// Dir returns the config directory's path.
+func (s *Store) Dir() string { return s.dir }
+
+var profileNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// ValidProfileName reports whether name can name a profile. A name ending
+// in ".tokens" is refused: its metadata file NAME.tokens.json would be the
+// token file of the profile NAME (compared without case, as macOS and
+// Windows compare file names).
+func ValidProfileName(name string) bool {
+	return profileNameRE.MatchString(name) && !strings.HasSuffix(strings.ToLower(name), ".tokens")
+}
+
+// ErrInvalidProfileName reports a profile name ValidProfileName refuses.
+var ErrInvalidProfileName = errors.New("invalid profile name")
+
+// Login returns the stored login of profile name. It reads nothing: a
+// login that was never saved is reported by its methods.
+func (s *Store) Login(name string) (*Login, error) {
+	if !ValidProfileName(name) {
+		return nil, fmt.Errorf("%w %q: use letters, digits, '.', '_' and '-' (at most 64, not ending in .tokens)", ErrInvalidProfileName, name)
+	}
+	return &Login{store: s, name: name}, nil
+}

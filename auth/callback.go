@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// Callback is a parsed loopback redirect URL.
-type Callback struct {
+// callback is a parsed loopback redirect URL.
+type callback struct {
 	URL   string   // as given, sent byte for byte in both requests
 	Path  string   // the path the listener answers on
 	Port  int      // the fixed port
@@ -17,12 +17,12 @@ type Callback struct {
 	Hosts []string // the Host header values the listener accepts
 }
 
-// ParseCallback checks that s is a loopback redirect URL atl can serve:
+// parseCallback checks that s is a loopback redirect URL atl can serve:
 // http, host 127.0.0.1, [::1] or localhost, an explicit port, no user info,
 // query or fragment, and a path a browser requests unchanged. A localhost URL
 // is served on both 127.0.0.1 and ::1, since the browser may resolve it to
 // either.
-func ParseCallback(s string) (*Callback, error) {
+func parseCallback(s string) (*callback, error) {
 	for i := 0; i < len(s); i++ {
 		// Only characters a URI may hold: a browser would encode anything
 		// else and the redirect would no longer match byte for byte.
@@ -52,7 +52,7 @@ func ParseCallback(s string) (*Callback, error) {
 			return nil, fmt.Errorf("callback URL %q must not have . or .. in its path", s)
 		}
 	}
-	cb := &Callback{URL: s, Path: u.Path, Port: port}
+	cb := &callback{URL: s, Path: u.Path, Port: port}
 	if cb.Path == "" {
 		cb.Path = "/"
 	}
@@ -92,7 +92,7 @@ func (e *PortInUseError) Unwrap() error { return e.Err }
 
 // listen binds every address of cb. An IPv6 address the machine does not
 // have is skipped when another address was bound.
-func (cb *Callback) listen() ([]net.Listener, error) {
+func (cb *callback) listen() ([]net.Listener, error) {
 	var ls []net.Listener
 	var lc net.ListenConfig
 	for _, addr := range cb.Binds {

@@ -27,7 +27,7 @@ func FuzzCallback(f *testing.F) {
 	} {
 		f.Add(seed.method, seed.target, seed.host)
 	}
-	cb, err := ParseCallback("http://127.0.0.1:27813/callback")
+	cb, err := parseCallback("http://127.0.0.1:27813/callback")
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package auth_test
+package auth
 
 import (
 	"errors"
@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/atl-cli/atl/auth"
 )
 
 func TestParseCallback(t *testing.T) {
@@ -56,9 +55,9 @@ func TestParseCallback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			cb, err := auth.ParseCallback(tt.in)
+			cb, err := parseCallback(tt.in)
 			if err != nil {
-				t.Fatalf("ParseCallback(%q): %v", tt.in, err)
+				t.Fatalf("parseCallback(%q): %v", tt.in, err)
 			}
 			if cb.URL != tt.in {
 				t.Errorf("URL = %q, want %q byte for byte", cb.URL, tt.in)
@@ -127,9 +126,9 @@ func TestParseCallbackRejects(t *testing.T) {
 	}
 	for _, s := range bad {
 		t.Run(s, func(t *testing.T) {
-			cb, err := auth.ParseCallback(s)
+			cb, err := parseCallback(s)
 			if err == nil {
-				t.Fatalf("ParseCallback(%q) = %+v, want an error", s, cb)
+				t.Fatalf("parseCallback(%q) = %+v, want an error", s, cb)
 			}
 			if strings.ContainsAny(err.Error(), "\n\r") {
 				t.Errorf("error %q spans lines", err)
@@ -140,7 +139,7 @@ func TestParseCallbackRejects(t *testing.T) {
 
 func TestPortInUseErrorMessage(t *testing.T) {
 	inner := errors.New("bind: address already in use")
-	err := error(&auth.PortInUseError{Addr: net.JoinHostPort("127.0.0.1", "27813"), Err: inner})
+	err := error(&PortInUseError{Addr: net.JoinHostPort("127.0.0.1", "27813"), Err: inner})
 	if !strings.Contains(err.Error(), "127.0.0.1:27813") {
 		t.Errorf("message %q does not name the address", err)
 	}

@@ -19,7 +19,7 @@ import (
 type flow struct {
 	clientID, clientSecret string
 	authURL                string
-	callback               *Callback
+	callback               *callback
 	scopes                 []string
 	showURL                func(url string)
 	openBrowser            func(url string) error

@@ -120,7 +120,7 @@ func runLogin(t *testing.T, srv *authtest.Server, cbURL string, port int, s logi
 		ctx = c
 	}
 	l := &login{srv: srv, cbURL: cbURL, port: port, urls: make(chan string, 4), done: make(chan struct{})}
-	cb, err := ParseCallback(cbURL)
+	cb, err := parseCallback(cbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ type callbackResult struct {
 // request with the right state; everything else gets an error page and
 // leaves the login waiting, so a stray or forged request cannot end it.
 type callbackHandler struct {
-	cb    *Callback
+	cb    *callback
 	state string
 
 	mu      sync.Mutex

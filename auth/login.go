@@ -67,7 +67,7 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 		return nil, err
 	}
 	callbackURL := firstOf(opts.CallbackURL, s.getenv(envCallbackURL), stored.CallbackURL, file.CallbackURL, DefaultCallbackURL)
-	cb, err := ParseCallback(callbackURL)
+	cb, err := parseCallback(callbackURL)
 	if err != nil {
 		return nil, &ConfigError{Setting: "callback URL", Env: envCallbackURL, Value: callbackURL, Err: err}
 	}

@@ -60,12 +60,12 @@ func (e *TokenError) Retryable() bool {
 	if e.BadClient() || e.DeadGrant() {
 		return false
 	}
-	return e.Status == http.StatusTooManyRequests || e.Status >= 500 || (e.Status == 0 && !errors.Is(e.Err, ErrMalformedResponse))
+	return e.Status == http.StatusTooManyRequests || e.Status >= 500 || (e.Status == 0 && !errors.Is(e.Err, errMalformed))
 }
 
-// ErrMalformedResponse marks a token response that was read but cannot be
+// errMalformed marks a token response that was read but cannot be
 // used.
-var ErrMalformedResponse = errors.New("malformed token response")
+var errMalformed = errors.New("malformed token response")
 
 // ErrNoRefreshToken marks a code exchange that granted no refresh token:
 // the offline_access scope was not granted.
@@ -78,13 +78,13 @@ func checkTokenResponse(tok *oauth2.Token, needRefresh bool) error {
 	}
 	switch {
 	case tok.AccessToken == "":
-		return malformed("the response has no access token", ErrMalformedResponse)
+		return malformed("the response has no access token", errMalformed)
 	case tok.ExpiresIn <= 0:
-		return malformed("the response has no valid expires_in", ErrMalformedResponse)
+		return malformed("the response has no valid expires_in", errMalformed)
 	case needRefresh && tok.RefreshToken == "":
 		return malformed(ErrNoRefreshToken.Error(), ErrNoRefreshToken)
 	case tok.TokenType != "" && !strings.EqualFold(tok.TokenType, "bearer"):
-		return malformed("the token type is not Bearer", ErrMalformedResponse)
+		return malformed("the token type is not Bearer", errMalformed)
 	}
 	return nil
 }
@@ -136,7 +136,7 @@ func tokenError(err error) error {
 	}
 	// x/oauth2 reports unparseable bodies and read failures as plain
 	// errors; their text may quote the body, so it is not kept.
-	return &TokenError{Reason: "the token endpoint's response could not be read", Err: ErrMalformedResponse}
+	return &TokenError{Reason: "the token endpoint's response could not be read", Err: errMalformed}
 }
 
 func isTimeout(err error) bool {

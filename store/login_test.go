@@ -1,0 +1,282 @@
+package store
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sampleGrant() Grant {
+	return Grant{RefreshToken: "rt-1", AccessToken: "at-1", TokenType: "Bearer", Expiry: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), ClientSecret: "cs-1"}
+}
+
+func TestLoginSaveAndLoad(t *testing.T) {
+	keys := newFake(nil)
+	s := New(filepath.Join(t.TempDir(), "atl"), keys)
+	l := mustLogin(t, s, "work")
+	if l.Name() != "work" {
+		t.Fatalf("Name = %q", l.Name())
+	}
+	if _, _, err := l.Load(); !errors.Is(err, ErrNoLogin) {
+		t.Fatalf("Load before Save = %v, want ErrNoLogin", err)
+	}
+	m, g := sampleMetadata(), sampleGrant()
+	if err := l.Save(m, g); err != nil {
+		t.Fatal(err)
+	}
+	gotM, gotG, err := mustLogin(t, s, "work").Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameGrant(gotG, g) || gotM.AccountID != m.AccountID || gotM.Storage != StorageKeychain {
+		t.Fatalf("Load = %+v, %+v", gotM, gotG)
+	}
+	if raw, ok := keys.raw("atl", "profile:work"); !ok || !strings.Contains(raw, `"refresh_token":"rt-1"`) {
+		t.Fatalf("keychain item atl/profile:work = %q, %v", raw, ok)
+	}
+	loc := l.Location(StorageKeychain)
+	if loc != (Location{Storage: StorageKeychain, Service: "atl", Account: "profile:work"}) ||
+		loc.String() != `system keychain (service "atl", account "profile:work")` {
+		t.Fatalf("Location = %+v, %q", loc, loc)
+	}
+	floc := l.Location(StorageFile)
+	if want := filepath.Join(s.Dir(), "profiles", "work.tokens.json"); floc.Path != want || floc.String() != "file "+want+" (insecure storage)" {
+		t.Fatalf("file Location = %+v, %q", floc, floc)
+	}
+	b, err := os.ReadFile(filepath.Join(s.Dir(), "profiles", "work.json"))
+	if err != nil || strings.Contains(string(b), "rt-1") || strings.Contains(string(b), "cs-1") || strings.Contains(string(b), "at-1") {
+		t.Fatalf("metadata file holds a secret or is missing: %v\n%s", err, b)
+	}
+}
+
+func TestLoginMovesBetweenStorages(t *testing.T) {
+	keys := newFake(nil)
+	s := New(filepath.Join(t.TempDir(), "atl"), keys)
+	l := mustLogin(t, s, "default")
+	m, g := sampleMetadata(), sampleGrant()
+	if err := l.Save(m, g); err != nil {
+		t.Fatal(err)
+	}
+	m.Storage = StorageFile
+	if err := l.Save(m, g); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys.users()) != 0 {
+		t.Fatalf("the keychain still holds %q", keys.users())
+	}
+	_, got, err := l.Load()
+	if err != nil || got.ClientSecret != "" || got.RefreshToken != "rt-1" {
+		t.Fatalf("from the file: %+v, %v (the client secret never goes to a file)", got, err)
+	}
+	b, _ := os.ReadFile(l.Location(StorageFile).Path)
+	if strings.Contains(string(b), "cs-1") {
+		t.Fatal("the client secret is in the token file")
+	}
+	m.Storage = StorageKeychain
+	if err := l.Save(m, g); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(l.Location(StorageFile).Path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the token file is still there: %v", err)
+	}
+	if _, got, err := l.Load(); err != nil || !sameGrant(got, g) {
+		t.Fatalf("back in the keychain: %+v, %v", got, err)
+	}
+}
+
+func TestLoginSaveRefreshed(t *testing.T) {
+	keys := newFake(nil)
+	s := New(filepath.Join(t.TempDir(), "atl"), keys)
+	l := mustLogin(t, s, "default")
+	m, g := sampleMetadata(), sampleGrant()
+	if err := l.Save(m, g); err != nil {
+		t.Fatal(err)
+	}
+	ng := g
+	ng.RefreshToken, ng.AccessToken, ng.Expiry = "rt-2", "at-2", g.Expiry.Add(time.Hour)
+	if err := l.SaveRefreshed(m, ng); err != nil {
+		t.Fatal(err)
+	}
+	gotM, gotG, err := l.Load()
+	if err != nil || !sameGrant(gotG, ng) || !gotM.ExpiresAt.Equal(ng.Expiry) || !m.ExpiresAt.Equal(ng.Expiry) {
+		t.Fatalf("after SaveRefreshed: %+v %+v %v", gotM, gotG, err)
+	}
+	// A failed write changes nothing.
+	keys.failErr, keys.failSetAt = errors.New("write refused"), keys.sets+1
+	bad := ng
+	bad.RefreshToken = "rt-3"
+	err = l.SaveRefreshed(m, bad)
+	if err == nil || !strings.HasPrefix(err.Error(), "saving the refreshed tokens: ") {
+		t.Fatalf("SaveRefreshed with a failing keychain = %v", err)
+	}
+	if _, gotG, _ := l.Load(); gotG.RefreshToken != "rt-2" {
+		t.Fatalf("stored refresh token %q after a failed save", gotG.RefreshToken)
+	}
+}
+
+func TestLoginSaveFailsWhenTheMetadataCannotBeWritten(t *testing.T) {
+	s := New(filepath.Join(t.TempDir(), "atl"), newFake(nil))
+	l := mustLogin(t, s, "default")
+	// A directory where the metadata file goes: the rename fails.
+	if err := os.MkdirAll(filepath.Join(s.Dir(), "profiles", "default.json", "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Save(sampleMetadata(), sampleGrant()); err == nil {
+		t.Fatal("Save succeeded without writing the metadata")
+	}
+	m := sampleMetadata()
+	if err := l.SaveRefreshed(m, sampleGrant()); err == nil || !strings.HasPrefix(err.Error(), "saving the login's metadata: ") {
+		t.Fatalf("SaveRefreshed = %v", err)
+	}
+	if err := l.MarkDead(m, "r", time.Now()); err == nil {
+		t.Fatal("MarkDead succeeded without writing the metadata")
+	}
+}
+
+func TestLoginMarkDead(t *testing.T) {
+	s := New(filepath.Join(t.TempDir(), "atl"), newFake(nil))
+	l := mustLogin(t, s, "default")
+	m := sampleMetadata()
+	if err := l.Save(m, sampleGrant()); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 5, 6, 7, 8, 9, 0, time.FixedZone("x", 3600))
+	if err := l.MarkDead(m, "Atlassian rejected the stored grant", at); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.Metadata()
+	if err != nil || got.Dead == nil || got.Dead.Reason != "Atlassian rejected the stored grant" || !got.Dead.At.Equal(at) || got.Dead.At.Location() != time.UTC {
+		t.Fatalf("Metadata = %+v, %v", got, err)
+	}
+}
+
+func TestLoginDelete(t *testing.T) {
+	t.Run("keychain", func(t *testing.T) {
+		keys := newFake(nil)
+		s := New(filepath.Join(t.TempDir(), "atl"), keys)
+		l := mustLogin(t, s, "default")
+		other := mustLogin(t, s, "other")
+		for _, x := range []*Login{l, other} {
+			if err := x.Save(sampleMetadata(), sampleGrant()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if removed, err := l.Delete(); err != nil || !removed {
+			t.Fatalf("Delete = %v, %v", removed, err)
+		}
+		if _, err := l.Metadata(); !errors.Is(err, ErrNoLogin) {
+			t.Fatalf("metadata left: %v", err)
+		}
+		if u := keys.users(); len(u) != 1 || u[0] != "profile:other" {
+			t.Fatalf("keychain holds %q", u)
+		}
+		if removed, err := l.Delete(); err != nil || removed {
+			t.Fatalf("second Delete = %v, %v", removed, err)
+		}
+		if _, _, err := other.Load(); err != nil {
+			t.Fatalf("the other profile was hurt: %v", err)
+		}
+	})
+	t.Run("keychain refuses", func(t *testing.T) {
+		keys := newFake(nil)
+		s := New(filepath.Join(t.TempDir(), "atl"), keys)
+		l := mustLogin(t, s, "default")
+		if err := l.Save(sampleMetadata(), sampleGrant()); err != nil {
+			t.Fatal(err)
+		}
+		keys.failErr, keys.failGetAt = errors.New("keychain gone"), keys.gets+1
+		if removed, err := l.Delete(); err == nil || removed {
+			t.Fatalf("Delete with a failing keychain = %v, %v; the secrets would stay behind", removed, err)
+		}
+		if _, err := l.Metadata(); err != nil {
+			t.Fatalf("the metadata went without the secrets: %v", err)
+		}
+	})
+	t.Run("stray keychain item", func(t *testing.T) {
+		keys := newFake(nil)
+		keys.put("atl", "profile:default", "garbage")
+		l := mustLogin(t, New(filepath.Join(t.TempDir(), "atl"), keys), "default")
+		if removed, err := l.Delete(); err != nil || !removed || len(keys.users()) != 0 {
+			t.Fatalf("Delete = %v, %v, left %q", removed, err, keys.users())
+		}
+	})
+	t.Run("file", func(t *testing.T) {
+		keys := newFake(nil)
+		l := mustLogin(t, New(filepath.Join(t.TempDir(), "atl"), keys), "default")
+		m := sampleMetadata()
+		m.Storage = StorageFile
+		if err := l.Save(m, sampleGrant()); err != nil {
+			t.Fatal(err)
+		}
+		if removed, err := l.Delete(); err != nil || !removed {
+			t.Fatalf("Delete = %v, %v", removed, err)
+		}
+		if _, err := os.Stat(l.Location(StorageFile).Path); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("token file left: %v", err)
+		}
+	})
+}
+
+func TestLoginGrantErrors(t *testing.T) {
+	keys := newFake(nil)
+	l := mustLogin(t, New(filepath.Join(t.TempDir(), "atl"), keys), "default")
+	m := sampleMetadata()
+	if _, err := l.Grant(m); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Grant of nothing = %v, want ErrNotFound", err)
+	}
+	keys.put("atl", "profile:default", `{"v":1}`)
+	if _, err := l.Grant(m); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Grant of a grant without refresh token = %v, want ErrCorrupt", err)
+	}
+	m.Storage = StorageFile
+	if _, err := l.Grant(m); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Grant from a missing file = %v, want ErrNotFound", err)
+	}
+}
+
+func TestLoginCheckKeychain(t *testing.T) {
+	keys := newFake(nil)
+	l := mustLogin(t, New(filepath.Join(t.TempDir(), "atl"), keys), "default")
+	if err := l.CheckKeychain(); err != nil {
+		t.Fatalf("empty keychain: %v", err)
+	}
+	keys.put("atl", "profile:default", "atl-chunks:v1:broken")
+	if err := l.CheckKeychain(); err != nil {
+		t.Fatalf("an unreadable item: %v", err)
+	}
+	ke := &KeychainError{Op: "read", Cause: "locked"}
+	keys.failErr, keys.failGetAt = ke, keys.gets+1
+	if err := l.CheckKeychain(); !errors.Is(err, ke) {
+		t.Fatalf("a failing keychain: %v", err)
+	}
+}
+
+func TestConfigDir(t *testing.T) {
+	env := map[string]string{"ATL_CONFIG_DIR": "/somewhere/atl"}
+	getenv := func(k string) string { return env[k] }
+	if d, err := ConfigDir(getenv); err != nil || d != "/somewhere/atl" {
+		t.Fatalf("ConfigDir = %q, %v", d, err)
+	}
+	delete(env, "ATL_CONFIG_DIR")
+	home := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", home)
+	t.Setenv("HOME", home)
+	osDir, err := os.UserConfigDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := ConfigDir(getenv); err != nil || d != filepath.Join(osDir, "atl") {
+		t.Fatalf("ConfigDir = %q, %v; want %s", d, err, filepath.Join(osDir, "atl"))
+	}
+	t.Setenv("XDG_CONFIG_HOME", "")
+	t.Setenv("HOME", "")
+	if _, err := os.UserConfigDir(); err == nil {
+		t.Skip("this platform finds a config dir without HOME")
+	}
+	if _, err := ConfigDir(getenv); !errors.Is(err, ErrNoConfigDir) {
+		t.Fatalf("ConfigDir without HOME = %v, want ErrNoConfigDir", err)
+	}
+}

@@ -93,10 +93,15 @@ func (e *PortInUseError) Unwrap() error { return e.Err }
 // listen binds every address of cb. An IPv6 address the machine does not
 // have is skipped when another address was bound.
 func (cb *callback) listen() ([]net.Listener, error) {
-	var ls []net.Listener
 	var lc net.ListenConfig
+	return cb.listenWith(func(addr string) (net.Listener, error) { return listenTCP(&lc, addr) })
+}
+
+// listenWith is listen with the function that binds one address.
+func (cb *callback) listenWith(bind func(addr string) (net.Listener, error)) ([]net.Listener, error) {
+	var ls []net.Listener
 	for _, addr := range cb.Binds {
-		l, err := listenTCP(&lc, addr)
+		l, err := bind(addr)
 		if err != nil {
 			if isAddrNotAvail(err) && len(cb.Binds) > 1 {
 				continue

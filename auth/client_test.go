@@ -14,6 +14,7 @@ import (
 
 	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/auth/authtest"
+	"github.com/atl-cli/atl/store"
 )
 
 // apiRecorder is an API server that records what it is sent and answers
@@ -254,7 +255,7 @@ func TestInfoAndSite(t *testing.T) {
 	}
 	if info.Profile != "default" || info.ClientID != "client-1" || info.AuthURL != f.srv.URL() || info.APIURL != f.srv.URL() ||
 		info.Site.ID != authtest.DefaultSiteID || info.User.AccountID != authtest.DefaultAccountID ||
-		info.Storage != `system keychain (service "atl", account "profile:default")` || !info.Expiry.Equal(f.clock.Now().Add(time.Hour)) {
+		info.Storage != f.login().Location(store.StorageKeychain).String() || !info.Expiry.Equal(f.clock.Now().Add(time.Hour)) {
 		t.Fatalf("Info = %+v", info)
 	}
 	site, err := s.Site()

@@ -122,7 +122,9 @@ func TestLoginStoresTheLogin(t *testing.T) {
 	if d := time.Until(g.Expiry); d < 59*time.Minute || d > 61*time.Minute {
 		t.Fatalf("expiry in %v, want an hour", d)
 	}
-	if info.Site.ID != m.Site.ID || info.User.Email != authtest.DefaultUserEmail || info.Storage != `system keychain (service "atl", account "profile:default")` {
+	l, _ := store.New(e.dir, e.keys).Login("default")
+	if info.Site.ID != m.Site.ID || info.User.Email != authtest.DefaultUserEmail || info.Storage != l.Location(store.StorageKeychain).String() ||
+		!strings.HasPrefix(info.Storage, `system keychain (service "atl", account "profile:default@`) {
 		t.Fatalf("Info = %+v", info)
 	}
 	if e.srv.Count("token:authorization_code") != 1 || e.srv.Count("myself") != 1 || e.srv.Count("me") != 1 {

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,65 +18,57 @@ func (s *Store) profileFile(name, suffix string) string {
 	return filepath.Join(s.profilesDir(), name+suffix)
 }
 
-// ensure creates the directory tree with mode 0700, tightening it if an
-// existing one is open to others.
-func (s *Store) ensure() error {
-	for _, p := range []string{s.dir, s.profilesDir()} {
-		if err := os.MkdirAll(p, 0o700); err != nil {
-			return err
-		}
-		if err := s.tighten(p, 0o700); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+// maxFileSize bounds what atl reads of one of its files.
+const maxFileSize = 1 << 20
 
-// tighten removes permission bits beyond want from path, with a warning.
-// Windows has no such bits; its ACLs on the user's profile apply.
-func (s *Store) tighten(path string, want fs.FileMode) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if fi.Mode().Perm()&^want == 0 {
-		return nil
-	}
-	if s.Warn != nil {
-		fmt.Fprintf(s.Warn, "warning: %s was readable by others (mode %04o); fixed to %04o\n", path, fi.Mode().Perm(), want)
-	}
-	return os.Chmod(path, want)
-}
-
-// readPrivate reads a file that must be private, fixing its mode when it is
-// not. A missing file is fs.ErrNotExist.
+// readPrivate reads one of atl's private files: the directories above it
+// and the file must pass the trust checks (see prepare); a file others
+// may read is made private, with a warning. A missing file is
+// fs.ErrNotExist.
 func (s *Store) readPrivate(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	if err := s.prepare(false); err != nil {
+		return nil, err
+	}
+	f, err := openPrivate(path)
 	if err != nil {
 		return nil, err
 	}
-	dirs := []string{s.dir}
-	if parent := filepath.Dir(path); parent != filepath.Clean(s.dir) {
-		dirs = append(dirs, parent)
-	}
-	for _, dir := range dirs {
-		if err := s.tighten(dir, 0o700); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.tighten(path, 0o600); err != nil {
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
 		return nil, err
+	}
+	if err := checkOwned(path, fi, false); err != nil {
+		return nil, err
+	}
+	if err := s.tightenDirs(); err != nil {
+		return nil, err
+	}
+	if err := s.tighten(path, fi, 0o600, func(_ string, m fs.FileMode) error { return f.Chmod(m) }); err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxFileSize {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrCorrupt, path, maxFileSize)
 	}
 	return b, nil
 }
 
 // writePrivate replaces path atomically with a 0600 file holding b: a
-// reader sees the old content or the new, never a mix.
+// reader sees the old content or the new, never a mix. The directories
+// must pass the trust checks; an existing path must be a regular file.
 func (s *Store) writePrivate(path string, b []byte) error {
-	if err := s.ensure(); err != nil {
+	if err := s.prepare(true); err != nil {
+		return err
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		if err := checkOwned(path, fi, false); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
@@ -109,6 +103,28 @@ func (s *Store) writePrivate(path string, b []byte) error {
 			_ = dir.Sync()
 			dir.Close()
 		}
+	}
+	return nil
+}
+
+// removePrivate removes one of atl's files; a missing one is no error.
+// The directories and the file must pass the trust checks.
+func (s *Store) removePrivate(path string) error {
+	if err := s.prepare(false); err != nil {
+		return err
+	}
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := checkOwned(path, fi, false); err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	return nil
 }

@@ -79,7 +79,7 @@ func TestSaveTightensExistingDirs(t *testing.T) {
 	if err := os.Chmod(d.Dir(), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(profiles, 0o777); err != nil {
+	if err := os.Chmod(profiles, 0o750); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.saveMetadata("default", sampleMetadata()); err != nil {

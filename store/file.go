@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
 )
 
@@ -81,10 +80,7 @@ func (f *fileBackend) ItemSize() int { return 0 }
 func (f *fileBackend) Delete(service, user string) error {
 	m, err := f.load()
 	if errors.Is(err, ErrCorrupt) {
-		if err := os.Remove(f.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		return nil
+		return f.store.removePrivate(f.path)
 	}
 	if err != nil {
 		return err
@@ -94,7 +90,7 @@ func (f *fileBackend) Delete(service, user string) error {
 	}
 	delete(m, key(service, user))
 	if len(m) == 0 {
-		return os.Remove(f.path)
+		return f.store.removePrivate(f.path)
 	}
 	return f.save(m)
 }

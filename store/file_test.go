@@ -102,7 +102,7 @@ func TestFileBackendMode(t *testing.T) {
 		t.Errorf("no warning names %s: %q", fb.path, warn.String())
 	}
 	// Rewriting keeps it private.
-	if err := os.Chmod(fb.path, 0o666); err != nil {
+	if err := os.Chmod(fb.path, 0o640); err != nil {
 		t.Fatal(err)
 	}
 	if err := fb.Set("atl", "k2", "v"); err != nil {

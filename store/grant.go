@@ -3,11 +3,13 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"time"
 )
 
 // grantVersion is the version of the Grant encoding written today.
-const grantVersion = 1
+// Version 1 (before the owner and servers were recorded) is still read.
+const grantVersion = 2
 
 // Grant is the secret half of a login: what must never reach a plain file
 // (unless the user opted in to insecure storage) or a terminal.
@@ -20,6 +22,16 @@ type Grant struct {
 	// refreshes work without it in the environment. Never written by the
 	// insecure file store.
 	ClientSecret string `json:"client_secret,omitempty"`
+	// AuthURL and APIURL are the servers the grant belongs to: its
+	// tokens and the client secret are only ever sent there, whatever a
+	// metadata file says. Empty in a version 1 grant.
+	AuthURL string `json:"auth_url,omitempty"`
+	APIURL  string `json:"api_url,omitempty"`
+	// The login the grant was made for, recorded by Login.Save: a grant
+	// found under another login is refused. Empty in a version 1 grant.
+	ClientID  string `json:"client_id,omitempty"`
+	AccountID string `json:"account_id,omitempty"`
+	ConfigDir string `json:"config_dir,omitempty"`
 }
 
 type grantJSON struct {
@@ -36,18 +48,31 @@ func EncodeGrant(g Grant) (string, error) {
 	return string(b), nil
 }
 
+// b64token is RFC 6750's syntax of a bearer token, which Atlassian's
+// access and refresh tokens follow.
+var b64token = regexp.MustCompile(`^[A-Za-z0-9\-._~+/]+=*$`)
+
+// ValidToken reports whether s has the syntax of an OAuth bearer token
+// (RFC 6750 b64token): nothing a terminal or an HTTP header could
+// misread.
+func ValidToken(s string) bool { return len(s) <= MaxSecretSize && b64token.MatchString(s) }
+
 // DecodeGrant parses what EncodeGrant wrote. Anything else (empty,
-// truncated, another version, no refresh token) is ErrCorrupt.
+// truncated, another version, no refresh token, a token that is not a
+// bearer token) is ErrCorrupt.
 func DecodeGrant(s string) (Grant, error) {
 	var g grantJSON
 	if err := json.Unmarshal([]byte(s), &g); err != nil {
 		return Grant{}, fmt.Errorf("%w: not a stored grant", ErrCorrupt)
 	}
-	if g.Version != grantVersion {
+	if g.Version != 1 && g.Version != grantVersion {
 		return Grant{}, fmt.Errorf("%w: unknown grant version %d", ErrCorrupt, g.Version)
 	}
 	if g.RefreshToken == "" {
 		return Grant{}, fmt.Errorf("%w: no refresh token", ErrCorrupt)
+	}
+	if !ValidToken(g.RefreshToken) || (g.AccessToken != "" && !ValidToken(g.AccessToken)) {
+		return Grant{}, fmt.Errorf("%w: a stored token is not a bearer token", ErrCorrupt)
 	}
 	return g.Grant, nil
 }

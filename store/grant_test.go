@@ -8,11 +8,8 @@ import (
 )
 
 func sameGrant(a, b Grant) bool {
-	return a.RefreshToken == b.RefreshToken &&
-		a.AccessToken == b.AccessToken &&
-		a.TokenType == b.TokenType &&
-		a.ClientSecret == b.ClientSecret &&
-		a.Expiry.Equal(b.Expiry)
+	a.Expiry, b.Expiry = a.Expiry.UTC(), b.Expiry.UTC()
+	return a == b
 }
 
 func TestGrantRoundTrip(t *testing.T) {
@@ -21,7 +18,8 @@ func TestGrantRoundTrip(t *testing.T) {
 		{RefreshToken: "rt-" + strings.Repeat("x", 4000), AccessToken: "eyJ" + strings.Repeat("a", 3000), TokenType: "Bearer",
 			Expiry: time.Date(2031, 2, 3, 4, 5, 6, 789, time.UTC), ClientSecret: "s3cret"},
 		{RefreshToken: "r", Expiry: time.Date(2030, 1, 1, 0, 0, 0, 0, time.FixedZone("x", 3600))},
-		{RefreshToken: "ünïcødé \"quoted\" \\ \n\t<>&\u2028", AccessToken: "a"},
+		{RefreshToken: "eyJ.a-b_c~d+e/f==", AccessToken: "a", AuthURL: "https://auth.example.test", APIURL: "https://api.example.test",
+			ClientID: "ünïcødé \"client\"", AccountID: "557058:f58131cb", ConfigDir: "/home/ada/.config/atl"},
 	}
 	for _, g := range cases {
 		enc, err := EncodeGrant(g)
@@ -35,7 +33,7 @@ func TestGrantRoundTrip(t *testing.T) {
 		if !sameGrant(got, g) {
 			t.Errorf("round trip changed the grant:\n got %+v\nwant %+v", got, g)
 		}
-		if !strings.Contains(enc, `"v":1`) {
+		if !strings.Contains(enc, `"v":2`) {
 			t.Errorf("encoding %.60q carries no version", enc)
 		}
 	}
@@ -46,9 +44,28 @@ func TestGrantEncodingOmitsZeroFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, field := range []string{"access_token", "expiry", "client_secret", "token_type"} {
+	for _, field := range []string{"access_token", "expiry", "client_secret", "token_type", "auth_url", "api_url", "client_id", "account_id", "config_dir"} {
 		if strings.Contains(enc, field) {
 			t.Errorf("%s in %s", field, enc)
+		}
+	}
+}
+
+func TestDecodeGrantVersion1(t *testing.T) {
+	g, err := DecodeGrant(`{"v":1,"refresh_token":"r","access_token":"a","client_secret":"s"}`)
+	if err != nil || g != (Grant{RefreshToken: "r", AccessToken: "a", ClientSecret: "s"}) {
+		t.Fatalf("DecodeGrant(v1) = %+v, %v", g, err)
+	}
+}
+
+func TestValidToken(t *testing.T) {
+	for s, want := range map[string]bool{
+		"abc": true, "eyJhbGciOi.eyJzdWIi.SflKx-_~+/": true, "YWJj==": true, "a=": true,
+		"": false, "a b": false, "a\x1b": false, "a\n": false, "=a": false, "a=b": false, "ü": false, `a"`: false,
+		strings.Repeat("a", MaxSecretSize): true, strings.Repeat("a", MaxSecretSize+1): false,
+	} {
+		if got := ValidToken(s); got != want {
+			t.Errorf("ValidToken(%.20q) = %v, want %v", s, got, want)
 		}
 	}
 }
@@ -68,7 +85,7 @@ func TestDecodeGrantCorrupt(t *testing.T) {
 		"array":                 `[1,2]`,
 		"string":                `"r"`,
 		"number":                `1`,
-		"unknown version":       `{"v":2,"refresh_token":"r"}`,
+		"unknown version":       `{"v":3,"refresh_token":"r"}`,
 		"version zero":          `{"v":0,"refresh_token":"r"}`,
 		"negative version":      `{"v":-1,"refresh_token":"r"}`,
 		"version as string":     `{"v":"1","refresh_token":"r"}`,
@@ -82,6 +99,10 @@ func TestDecodeGrantCorrupt(t *testing.T) {
 		"foreign":               "hunter2",
 		"chunk head":            chunkHead + "g:1:0123456789abcdef",
 		"binary":                "\x00\xff\xfe",
+		"escape in refresh":     `{"v":2,"refresh_token":"r\u001b[31m"}`,
+		"space in access":       `{"v":2,"refresh_token":"r","access_token":"a b"}`,
+		"newline in access":     `{"v":1,"refresh_token":"r","access_token":"a\n"}`,
+		"padding inside":        `{"v":2,"refresh_token":"r=r"}`,
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -28,13 +30,31 @@ const lockPoll = 10 * time.Millisecond
 
 // lock takes the cross-process lock on the file at path (see Login.Lock).
 func (s *Store) lock(ctx context.Context, path string, wait time.Duration) (unlock func(), err error) {
-	if err := s.ensure(); err != nil {
+	if err := s.prepare(true); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	fl := flock.New(path, flock.SetPermissions(0o600))
+	// The lock file is opened without following a symbolic link, and must
+	// be the user's own.
+	const flags = os.O_CREATE | os.O_RDWR | noFollow
+	f, err := os.OpenFile(path, flags, 0o600)
+	if err != nil {
+		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return nil, &TrustError{Path: path, Problem: "is a symbolic link"}
+		}
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	fi, err := f.Stat()
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOwned(path, fi, false); err != nil {
+		return nil, err
+	}
+	fl := flock.New(path, flock.SetFlag(flags), flock.SetPermissions(0o600))
 	// Try once before waiting: TryLockContext never tries with a context
 	// that is already done, which a wait of zero would be.
 	ok, err := fl.TryLock()

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -49,7 +51,22 @@ func (l *Login) Location(storage string) Location {
 	return Location{Storage: StorageKeychain, Service: keychainService, Account: l.account()}
 }
 
-func (l *Login) account() string { return "profile:" + l.name }
+// account is the keychain account of the login's secrets. Like its lock
+// file, it belongs to one config directory: "profile:NAME" in the
+// default one, "profile:NAME@ID" in any other (ID from its path), so two
+// config directories never share (or spend) one refresh token.
+func (l *Login) account() string {
+	id, isDefault := l.store.identity()
+	if isDefault {
+		return l.legacyAccount()
+	}
+	sum := sha256.Sum256([]byte(id))
+	return l.legacyAccount() + "@" + hex.EncodeToString(sum[:6])
+}
+
+// legacyAccount is the account atl used for every config directory
+// before items were keyed by directory.
+func (l *Login) legacyAccount() string { return "profile:" + l.name }
 
 // vault returns the vault of storage.
 func (l *Login) vault(storage string) *vault {
@@ -65,15 +82,75 @@ func (l *Login) Metadata() (*Metadata, error) {
 	return l.store.loadMetadata(l.name)
 }
 
+// ErrForeignGrant reports stored secrets that were made for another login
+// (another client, account, config directory or server) than the
+// metadata describes: they are not used.
+var ErrForeignGrant = errors.New("the stored tokens belong to another login")
+
 // Grant reads the login's secrets from where m says they are: ErrNotFound
-// when none are stored, ErrCorrupt when they cannot be understood, or the
+// when none are stored, ErrCorrupt when they cannot be understood,
+// ErrForeignGrant when they were made for another login, or the
 // keychain's error.
 func (l *Login) Grant(m *Metadata) (Grant, error) {
-	raw, err := l.vault(m.Storage).Get(l.account())
+	v := l.vault(m.Storage)
+	raw, err := v.Get(l.account())
+	if errors.Is(err, ErrNotFound) && m.Storage == StorageKeychain {
+		raw, err = l.legacyGrant(v)
+	}
 	if err != nil {
 		return Grant{}, err
 	}
-	return DecodeGrant(raw)
+	g, err := DecodeGrant(raw)
+	if err != nil {
+		return Grant{}, err
+	}
+	id, _ := l.store.identity()
+	for _, f := range []struct{ what, grant, meta string }{
+		{"config directory", g.ConfigDir, id},
+		{"client id", g.ClientID, m.ClientID},
+		{"account", g.AccountID, m.AccountID},
+		{"auth server", g.AuthURL, m.AuthURL},
+		{"API server", g.APIURL, m.APIURL},
+	} {
+		if f.grant != "" && f.grant != f.meta {
+			return Grant{}, fmt.Errorf("%w: they were made for %s %s, the login says %s", ErrForeignGrant, f.what, f.grant, f.meta)
+		}
+	}
+	return g, nil
+}
+
+// legacyGrant reads the secrets a login in a config directory other than
+// the default one had before items were keyed by directory, when they can
+// only be its own: made for this directory, or (from an older atl that
+// did not say) while the default directory has no login of that name.
+// They move to the login's own item at its next save.
+func (l *Login) legacyGrant(v *vault) (string, error) {
+	if _, isDefault := l.store.identity(); isDefault {
+		return "", ErrNotFound
+	}
+	raw, err := v.Get(l.legacyAccount())
+	if err != nil {
+		return "", err
+	}
+	g, err := DecodeGrant(raw)
+	if err != nil {
+		return "", ErrNotFound
+	}
+	id, _ := l.store.identity()
+	if g.ConfigDir == id {
+		return raw, nil
+	}
+	if g.ConfigDir != "" {
+		return "", ErrNotFound
+	}
+	def, err := ConfigDir(func(string) string { return "" })
+	if err != nil {
+		return "", ErrNotFound
+	}
+	if _, err := New(def, nil).loadMetadata(l.name); !errors.Is(err, ErrNoLogin) {
+		return "", ErrNotFound
+	}
+	return raw, nil
 }
 
 // Load reads the login's metadata and secrets.
@@ -97,7 +174,7 @@ func (l *Login) Save(m *Metadata, g Grant) error {
 	if m.Storage == StorageFile {
 		g.ClientSecret = ""
 	}
-	if err := l.setGrant(m.Storage, g); err != nil {
+	if err := l.setGrant(m, g); err != nil {
 		return err
 	}
 	if old, err := l.Metadata(); err == nil && old.Storage != m.Storage {
@@ -113,7 +190,7 @@ func (l *Login) SaveRefreshed(m *Metadata, g Grant) error {
 	if m.Storage == StorageFile {
 		g.ClientSecret = ""
 	}
-	if err := l.setGrant(m.Storage, g); err != nil {
+	if err := l.setGrant(m, g); err != nil {
 		return fmt.Errorf("saving the refreshed tokens: %w", err)
 	}
 	m.ExpiresAt = g.Expiry
@@ -123,12 +200,24 @@ func (l *Login) SaveRefreshed(m *Metadata, g Grant) error {
 	return nil
 }
 
-func (l *Login) setGrant(storage string, g Grant) error {
+// setGrant stores g for the login m describes, recording its owner.
+func (l *Login) setGrant(m *Metadata, g Grant) error {
+	g.ClientID, g.AccountID = m.ClientID, m.AccountID
+	g.ConfigDir, _ = l.store.identity()
 	enc, err := EncodeGrant(g)
 	if err != nil {
 		return err
 	}
-	return l.vault(storage).Set(l.account(), enc)
+	v := l.vault(m.Storage)
+	if err := v.Set(l.account(), enc); err != nil {
+		return err
+	}
+	if m.Storage == StorageKeychain && l.account() != l.legacyAccount() {
+		if _, err := l.legacyGrant(v); err == nil {
+			_ = v.Delete(l.legacyAccount()) // moved to the login's own item
+		}
+	}
+	return nil
 }
 
 // MarkDead records in m and the metadata that Atlassian rejected the
@@ -144,6 +233,10 @@ func (l *Login) MarkDead(m *Metadata, reason string, at time.Time) error {
 // storages are cleaned as far as they answer.
 func (l *Login) Delete() (bool, error) {
 	m, merr := l.Metadata()
+	var te *TrustError
+	if errors.As(merr, &te) {
+		return false, merr
+	}
 	found := false
 	for _, storage := range []string{StorageKeychain, StorageFile} {
 		if merr == nil && storage != m.Storage {
@@ -159,6 +252,14 @@ func (l *Login) Delete() (bool, error) {
 			return false, err
 		}
 		found = true
+	}
+	if v := l.vault(StorageKeychain); l.account() != l.legacyAccount() {
+		if _, err := l.legacyGrant(v); err == nil {
+			if err := v.Delete(l.legacyAccount()); err != nil {
+				return false, err
+			}
+			found = true
+		}
 	}
 	if err := l.store.deleteFiles(l.name); err != nil {
 		return false, err

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,6 +13,13 @@ import (
 
 func sampleGrant() Grant {
 	return Grant{RefreshToken: "rt-1", AccessToken: "at-1", TokenType: "Bearer", Expiry: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), ClientSecret: "cs-1"}
+}
+
+// owned is g as Save stores it for m in s: with its owner recorded.
+func owned(s *Store, m *Metadata, g Grant) Grant {
+	g.ClientID, g.AccountID = m.ClientID, m.AccountID
+	g.ConfigDir, _ = s.identity()
+	return g
 }
 
 func TestLoginSaveAndLoad(t *testing.T) {
@@ -31,16 +40,19 @@ func TestLoginSaveAndLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameGrant(gotG, g) || gotM.AccountID != m.AccountID || gotM.Storage != StorageKeychain {
+	if !sameGrant(gotG, owned(s, m, g)) || gotM.AccountID != m.AccountID || gotM.Storage != StorageKeychain {
 		t.Fatalf("Load = %+v, %+v", gotM, gotG)
 	}
-	if raw, ok := keys.raw("atl", "profile:work"); !ok || !strings.Contains(raw, `"refresh_token":"rt-1"`) {
-		t.Fatalf("keychain item atl/profile:work = %q, %v", raw, ok)
-	}
 	loc := l.Location(StorageKeychain)
-	if loc != (Location{Storage: StorageKeychain, Service: "atl", Account: "profile:work"}) ||
-		loc.String() != `system keychain (service "atl", account "profile:work")` {
+	id, _ := s.identity()
+	sum := sha256.Sum256([]byte(id))
+	account := "profile:work@" + hex.EncodeToString(sum[:6])
+	if loc != (Location{Storage: StorageKeychain, Service: "atl", Account: account}) ||
+		loc.String() != `system keychain (service "atl", account "`+account+`")` {
 		t.Fatalf("Location = %+v, %q", loc, loc)
+	}
+	if raw, ok := keys.raw("atl", account); !ok || !strings.Contains(raw, `"refresh_token":"rt-1"`) || !strings.Contains(raw, `"config_dir":`) {
+		t.Fatalf("keychain item atl/%s = %q, %v", account, raw, ok)
 	}
 	floc := l.Location(StorageFile)
 	if want := filepath.Join(s.Dir(), "profiles", "work.tokens.json"); floc.Path != want || floc.String() != "file "+want+" (insecure storage)" {
@@ -82,7 +94,7 @@ func TestLoginMovesBetweenStorages(t *testing.T) {
 	if _, err := os.Stat(l.Location(StorageFile).Path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the token file is still there: %v", err)
 	}
-	if _, got, err := l.Load(); err != nil || !sameGrant(got, g) {
+	if _, got, err := l.Load(); err != nil || !sameGrant(got, owned(s, m, g)) {
 		t.Fatalf("back in the keychain: %+v, %v", got, err)
 	}
 }
@@ -101,7 +113,7 @@ func TestLoginSaveRefreshed(t *testing.T) {
 		t.Fatal(err)
 	}
 	gotM, gotG, err := l.Load()
-	if err != nil || !sameGrant(gotG, ng) || !gotM.ExpiresAt.Equal(ng.Expiry) || !m.ExpiresAt.Equal(ng.Expiry) {
+	if err != nil || !sameGrant(gotG, owned(s, m, ng)) || !gotM.ExpiresAt.Equal(ng.Expiry) || !m.ExpiresAt.Equal(ng.Expiry) {
 		t.Fatalf("after SaveRefreshed: %+v %+v %v", gotM, gotG, err)
 	}
 	// A failed write changes nothing.
@@ -170,7 +182,7 @@ func TestLoginDelete(t *testing.T) {
 		if _, err := l.Metadata(); !errors.Is(err, ErrNoLogin) {
 			t.Fatalf("metadata left: %v", err)
 		}
-		if u := keys.users(); len(u) != 1 || u[0] != "profile:other" {
+		if u := keys.users(); len(u) != 1 || u[0] != other.Location(StorageKeychain).Account {
 			t.Fatalf("keychain holds %q", u)
 		}
 		if removed, err := l.Delete(); err != nil || removed {
@@ -197,8 +209,8 @@ func TestLoginDelete(t *testing.T) {
 	})
 	t.Run("stray keychain item", func(t *testing.T) {
 		keys := newFake(nil)
-		keys.put("atl", "profile:default", "garbage")
 		l := mustLogin(t, New(filepath.Join(t.TempDir(), "atl"), keys), "default")
+		keys.put("atl", l.Location(StorageKeychain).Account, "garbage")
 		if removed, err := l.Delete(); err != nil || !removed || len(keys.users()) != 0 {
 			t.Fatalf("Delete = %v, %v, left %q", removed, err, keys.users())
 		}
@@ -227,7 +239,7 @@ func TestLoginGrantErrors(t *testing.T) {
 	if _, err := l.Grant(m); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Grant of nothing = %v, want ErrNotFound", err)
 	}
-	keys.put("atl", "profile:default", `{"v":1}`)
+	keys.put("atl", l.Location(StorageKeychain).Account, `{"v":1}`)
 	if _, err := l.Grant(m); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Grant of a grant without refresh token = %v, want ErrCorrupt", err)
 	}
@@ -243,7 +255,7 @@ func TestLoginCheckKeychain(t *testing.T) {
 	if err := l.CheckKeychain(); err != nil {
 		t.Fatalf("empty keychain: %v", err)
 	}
-	keys.put("atl", "profile:default", "atl-chunks:v1:broken")
+	keys.put("atl", l.Location(StorageKeychain).Account, "atl-chunks:v1:broken")
 	if err := l.CheckKeychain(); err != nil {
 		t.Fatalf("an unreadable item: %v", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"time"
 )
 
@@ -116,7 +115,7 @@ func (s *Store) saveMetadata(name string, m *Metadata) error {
 // any. Missing files are not an error.
 func (s *Store) deleteFiles(name string) error {
 	for _, suffix := range []string{".json", ".tokens.json"} {
-		if err := os.Remove(s.profileFile(name, suffix)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := s.removePrivate(s.profileFile(name, suffix)); err != nil {
 			return err
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Store is atl's config directory together with the keychain that holds
@@ -31,6 +32,10 @@ type Store struct {
 	// Warn receives one-line warnings, such as a permission that was too
 	// open and has been fixed. Nil discards them.
 	Warn io.Writer
+
+	idOnce    sync.Once
+	id        string // the directory's identity: its canonical path
+	isDefault bool   // whether it is the directory atl uses by default
 }
 
 // New returns the Store of config directory dir, keeping secrets in
@@ -62,6 +67,33 @@ func ConfigDir(getenv func(string) string) (string, error) {
 
 // Dir returns the config directory's path.
 func (s *Store) Dir() string { return s.dir }
+
+// identity returns the config directory's canonical path (absolute, with
+// symbolic links above it resolved), which its keychain items are keyed
+// by and its grants record, and whether it is the default directory.
+func (s *Store) identity() (id string, isDefault bool) {
+	s.idOnce.Do(func() {
+		s.id = canonicalDir(s.dir)
+		if def, err := ConfigDir(func(string) string { return "" }); err == nil {
+			s.isDefault = canonicalDir(def) == s.id
+		}
+	})
+	return s.id, s.isDefault
+}
+
+func canonicalDir(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = filepath.Clean(dir)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	if real, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		return filepath.Join(real, filepath.Base(abs))
+	}
+	return abs
+}
 
 var profileNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 

@@ -23,9 +23,15 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
+// itemID is the part of a keychain account that names a config directory
+// (a temp dir in tests).
+var itemID = regexp.MustCompile(`(profile:[A-Za-z0-9._-]+)@[0-9a-f]{12}\b`)
+
 // golden compares got with testdata/name, or rewrites it with -update.
+// The config directory's id in keychain accounts is written as @ID.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
+	got = itemID.ReplaceAllString(got, "$1@ID")
 	path := filepath.Join("testdata", name)
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
@@ -235,7 +241,7 @@ func TestRunLogin(t *testing.T) {
 		{
 			name: "keychain", browse: true,
 			stderr: "Opening your browser to sign in. If it does not open, visit:\n\n  <URL>\n\nWaiting for the sign-in (up to 1m0s)…\n" +
-				"Logged in to https://example.atlassian.net as Ada Lovelace <ada@example.com>. Tokens are in the system keychain (service \"atl\", account \"profile:default\").\n",
+				"Logged in to https://example.atlassian.net as Ada Lovelace <ada@example.com>. Tokens are in the system keychain (service \"atl\", account \"profile:default@ID\").\n",
 		},
 		{
 			name: "insecure storage", browse: true, insecure: true,
@@ -282,6 +288,7 @@ func TestRunLogin(t *testing.T) {
 			}
 			code := e.report(runLogin(context.Background(), opts), "login")
 			got := authorizeURLRE.ReplaceAllString(e.errOut.String(), "<URL>")
+			got = itemID.ReplaceAllString(got, "$1@ID")
 			got = strings.ReplaceAll(got, e.dir, "<DIR>")
 			if code != tc.code || got != tc.stderr {
 				t.Fatalf("exit %d, stderr:\n%s\nwant %d:\n%s", code, got, tc.code, tc.stderr)

@@ -8,9 +8,17 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 
 	"github.com/atl-cli/atl/internal/termtext"
+)
+
+// What Atlassian's identifiers look like: a cloud id is a UUID, an
+// account id letters, digits, ':', '_' and '-'.
+var (
+	cloudIDRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	accountIDRE = regexp.MustCompile(`^[A-Za-z0-9:_-]{1,128}$`)
 )
 
 // maxBody bounds every response body atl reads.
@@ -72,7 +80,9 @@ func identify(ctx context.Context, hc *http.Client, api, cloudID string, scopes 
 	if u.AccountID == "" {
 		return nil, fmt.Errorf("cannot tell who signed in (%w): the grant needs read:jira-user (or read:me)", jiraErr)
 	}
-	u.AccountID = termtext.Clean(u.AccountID, 128)
+	if !accountIDRE.MatchString(u.AccountID) {
+		return nil, fmt.Errorf("Atlassian answered with a malformed account id %q", termtext.Clean(u.AccountID, 64))
+	}
 	u.Name, u.Email = termtext.Clean(u.Name, 200), termtext.Clean(u.Email, 200)
 	return &u, nil
 }
@@ -83,18 +93,17 @@ func accessibleResources(ctx context.Context, hc *http.Client, api string) ([]Si
 	if err := getJSON(ctx, hc, api, "/oauth/token/accessible-resources", &rs); err != nil {
 		return nil, err
 	}
-	out := rs[:0]
-	for _, r := range rs {
-		if r.ID == "" {
-			continue
+	for i, r := range rs {
+		if !cloudIDRE.MatchString(r.ID) {
+			return nil, fmt.Errorf("Atlassian listed a site with a malformed cloud id %q", termtext.Clean(r.ID, 64))
 		}
-		r.ID = termtext.Clean(r.ID, 64)
 		r.Name = termtext.Clean(r.Name, 100)
 		r.URL = termtext.Clean(r.URL, 200)
+		r.Scopes = slices.DeleteFunc(r.Scopes, func(s string) bool { return !scopeToken.MatchString(s) })
 		r.AvatarURL = ""
-		out = append(out, r)
+		rs[i] = r
 	}
-	return out, nil
+	return rs, nil
 }
 
 // getJSON GETs api+path with hc and decodes the JSON answer into v.

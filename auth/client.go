@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -49,9 +50,26 @@ func (s *Session) Client(ctx context.Context) *http.Client {
 	})
 }
 
-// httpClient is the Session's HTTP client with transport t.
+// httpClient is the Session's HTTP client with transport t, refusing a
+// redirect from https to plain http.
 func (s *Session) httpClient(t http.RoundTripper) *http.Client {
-	return &http.Client{Transport: t, CheckRedirect: s.hc.CheckRedirect, Timeout: s.hc.Timeout}
+	next := s.hc.CheckRedirect
+	return &http.Client{
+		Transport: t,
+		Timeout:   s.hc.Timeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) > 0 && strings.EqualFold(via[len(via)-1].URL.Scheme, "https") && !strings.EqualFold(req.URL.Scheme, "https") {
+				return errors.New("refusing a redirect from https to " + req.URL.Scheme)
+			}
+			if next != nil {
+				return next(req, via)
+			}
+			if len(via) >= 10 {
+				return errors.New("stopped after 10 redirects")
+			}
+			return nil
+		},
+	}
 }
 
 func (s *Session) transport() http.RoundTripper {
@@ -61,22 +79,16 @@ func (s *Session) transport() http.RoundTripper {
 	return http.DefaultTransport
 }
 
-// apiURL returns the login's API base URL.
+// apiURL returns the API base URL the login's tokens go to.
 func (s *Session) apiURL() (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.api != "" {
 		return s.api, nil
 	}
-	m, err := s.metadata()
-	if err != nil {
+	if _, err := s.use(); err != nil {
 		return "", err
 	}
-	ep, err := grantEndpoints(m, s.getenv)
-	if err != nil {
-		return "", err
-	}
-	s.api = ep.apiURL
 	return s.api, nil
 }
 

@@ -51,7 +51,7 @@ func newFixture(t testing.TB, opts authtest.Options) *fixture {
 		Scopes: testScopes, Storage: store.StorageKeychain,
 		ExpiresAt: f.clock.Now().Add(time.Hour),
 	}
-	g := store.Grant{RefreshToken: refresh, AccessToken: access, TokenType: "Bearer", Expiry: f.clock.Now().Add(time.Hour), ClientSecret: "secret-1"}
+	g := store.Grant{RefreshToken: refresh, AccessToken: access, TokenType: "Bearer", Expiry: f.clock.Now().Add(time.Hour), ClientSecret: "secret-1", AuthURL: f.srv.URL(), APIURL: f.srv.URL()}
 	if err := f.login().Save(m, g); err != nil {
 		t.Fatal(err)
 	}

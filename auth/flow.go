@@ -36,7 +36,8 @@ type flowResult struct {
 }
 
 // authorize runs the loopback flow: it binds the callback listener, opens
-// the browser at the consent page, waits for exactly one valid callback,
+// the browser at a one-time address on it that redirects to the consent
+// page (see startLink), waits for exactly one valid callback,
 // and exchanges the code (with its PKCE verifier) for tokens. It returns
 // when ctx ends, with ctx's error.
 func authorize(ctx context.Context, f flow) (*flowResult, error) {
@@ -62,6 +63,17 @@ func authorize(ctx context.Context, f flow) (*flowResult, error) {
 		oauth2.SetAuthURLParam("prompt", "consent"),
 		oauth2.S256ChallengeOption(verifier))
 
+	key, err := randomString(32)
+	if err != nil {
+		return nil, err
+	}
+	reused := make(chan error, 1)
+	start := &startLink{path: "/start", key: key, target: authURL, reused: reused}
+	if cb.Path == start.path {
+		start.path = "/atl-start"
+	}
+	startURL := "http://" + cb.Hosts[0] + start.path + "?k=" + key
+
 	listeners, err := cb.listen()
 	if err != nil {
 		return nil, err
@@ -74,7 +86,7 @@ func authorize(ctx context.Context, f flow) (*flowResult, error) {
 	pageDone := make(chan struct{})
 	srv := &http.Server{
 		Handler: &callbackHandler{
-			cb: cb, state: state, results: results, outcome: outcome, pageDone: pageDone,
+			cb: cb, state: state, start: start, results: results, outcome: outcome, pageDone: pageDone,
 		},
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       15 * time.Second,
@@ -141,11 +153,11 @@ func authorize(ctx context.Context, f flow) (*flowResult, error) {
 			_ = srv.Close()
 		}()
 		if f.showURL != nil {
-			f.showURL(authURL)
+			f.showURL(startURL)
 		}
 		browserErr := make(chan error, 1)
 		if f.openBrowser != nil {
-			go func() { browserErr <- f.openBrowser(authURL) }()
+			go func() { browserErr <- f.openBrowser(startURL) }()
 		}
 		for {
 			select {
@@ -156,6 +168,8 @@ func authorize(ctx context.Context, f flow) (*flowResult, error) {
 					f.browserError(err)
 				}
 				continue
+			case err := <-reused:
+				return err
 			case r := <-results:
 				accepted = true
 				return exchange(r)

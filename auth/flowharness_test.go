@@ -149,8 +149,9 @@ func runLogin(t *testing.T, srv *authtest.Server, cbURL string, port int, s logi
 	return l
 }
 
-// authURL waits for the authorize URL Login opens.
-func (l *login) authURL(t *testing.T) string {
+// startURL waits for the URL the flow opens the browser at: the one-time
+// start link.
+func (l *login) startURL(t *testing.T) string {
 	t.Helper()
 	select {
 	case u := <-l.urls:
@@ -161,6 +162,17 @@ func (l *login) authURL(t *testing.T) string {
 		t.Fatal("Login did not open the browser")
 	}
 	return ""
+}
+
+// authURL follows the start link once and returns the authorize URL it
+// redirects to.
+func (l *login) authURL(t *testing.T) string {
+	t.Helper()
+	r := mustSend(t, rawClient(t), http.MethodGet, l.startURL(t), "", nil)
+	if r.status != http.StatusFound || r.header.Get("Location") == "" {
+		t.Fatalf("start link: %d %q", r.status, r.body)
+	}
+	return r.header.Get("Location")
 }
 
 // state returns the state parameter of the authorize URL u.

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"net/url"
 	"sync"
@@ -21,6 +22,8 @@ type callbackResult struct {
 type callbackHandler struct {
 	cb    *callback
 	state string
+	// start, if set, is the one-time address the browser is sent to.
+	start *startLink
 
 	mu      sync.Mutex
 	used    bool
@@ -35,6 +38,10 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if !h.hostAllowed(r.Host) {
 		writePage(w, http.StatusMisdirectedRequest, pageError, "This request was not addressed to atl's sign-in listener.")
+		return
+	}
+	if h.start != nil && r.URL.Path == h.start.path {
+		h.start.serve(w, r)
 		return
 	}
 	if r.URL.Path != h.cb.Path {
@@ -120,4 +127,55 @@ func isPrefetch(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// startLink is the one-time address on the listener that the browser is
+// opened at (and that is shown for opening by hand): it redirects to the
+// consent page once. So the authorize URL, with its state and PKCE
+// challenge, is on no command line (where every local user can read it);
+// a second fetch means someone else has the link, and ends the login.
+type startLink struct {
+	path   string
+	key    string
+	target string // the authorize URL
+	reused chan<- error
+
+	mu   sync.Mutex
+	used bool
+}
+
+// ErrLinkReused reports that the one-time sign-in link was opened twice:
+// another program on this machine may have read it.
+var ErrLinkReused = errors.New("the sign-in link was opened twice (by another program, or a second time by hand), so atl stopped the login")
+
+func (s *startLink) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		writePage(w, http.StatusMethodNotAllowed, pageError, "Method not allowed.")
+		return
+	}
+	if isPrefetch(r) {
+		writePage(w, http.StatusServiceUnavailable, pageError, "Prefetch is not served.")
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("k")), []byte(s.key)) != 1 {
+		writePage(w, http.StatusNotFound, pageError, "Not found.")
+		return
+	}
+	s.mu.Lock()
+	first := !s.used
+	s.used = true
+	s.mu.Unlock()
+	if !first {
+		select {
+		case s.reused <- ErrLinkReused:
+		default:
+		}
+		writePage(w, http.StatusConflict, pageError, "This sign-in link was already opened once, so atl stopped the login. Start again from the terminal.")
+		return
+	}
+	h := w.Header()
+	h.Set("Location", s.target)
+	h.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(http.StatusFound)
 }

@@ -99,7 +99,7 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 		clientID: clientID, clientSecret: secret, authURL: authURL,
 		callback: cb, scopes: scopes,
 		showURL: opts.ShowURL, openBrowser: opts.OpenBrowser, browserError: opts.BrowserError,
-		hc: s.hc, now: s.now,
+		hc: s.tokenClient(), now: s.now,
 	})
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && opts.Timeout > 0 {
@@ -129,7 +129,7 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 		return nil, err
 	}
 
-	g := grantFrom(res.token, res.received, store.Grant{ClientSecret: secret})
+	g := grantFrom(res.token, res.received, store.Grant{ClientSecret: secret, AuthURL: authURL, APIURL: apiURL})
 	m := &store.Metadata{
 		ClientID:    clientID,
 		AuthURL:     authURL,

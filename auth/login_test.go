@@ -206,16 +206,23 @@ func TestLoginSettingsPrecedence(t *testing.T) {
 	if _, err := e.session().Logout(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var shown string
+	var location string
 	_, err = e.login(func(o *auth.LoginOptions) {
 		o.OpenBrowser = nil
-		o.ShowURL = func(u string) { shown = u }
-		o.Timeout = 50 * time.Millisecond
+		o.ShowURL = func(u string) {
+			// The start link's redirect is the authorize URL.
+			c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			if resp, err := c.Get(u); err == nil {
+				location = resp.Header.Get("Location")
+				resp.Body.Close()
+			}
+		}
+		o.Timeout = 100 * time.Millisecond
 	})
 	var te *auth.SignInTimeoutError
-	u, _ := url.Parse(shown)
+	u, _ := url.Parse(location)
 	if !errors.As(err, &te) || u == nil || u.Query().Get("client_id") != "from-file" || u.Query().Get("redirect_uri") != fileCallback {
-		t.Fatalf("config.json's settings: %v, shown %q", err, shown)
+		t.Fatalf("config.json's settings: %v, authorize URL %q", err, location)
 	}
 }
 

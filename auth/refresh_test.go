@@ -427,7 +427,7 @@ func (f *fixture) storeBehindOurBack(ttl time.Duration) func() {
 	return func() {
 		access, refresh := f.srv.IssueTokens(testScopes...)
 		m := f.metadata()
-		g := store.Grant{RefreshToken: refresh, AccessToken: access, TokenType: "Bearer", Expiry: f.clock.Now().Add(ttl), ClientSecret: "secret-1"}
+		g := store.Grant{RefreshToken: refresh, AccessToken: access, TokenType: "Bearer", Expiry: f.clock.Now().Add(ttl), ClientSecret: "secret-1", AuthURL: f.srv.URL(), APIURL: f.srv.URL()}
 		if err := f.login().SaveRefreshed(m, g); err != nil {
 			f.t.Error(err)
 		}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 
@@ -55,40 +56,72 @@ func firstOf(values ...string) string {
 // endpoints are the client and servers a grant is used with.
 type endpoints struct {
 	clientID string
-	authURL  string
-	apiURL   string
+	authURL  string // the server that issued the grant
+	grantAPI string // the API server the grant was made for
+	apiURL   string // the API server in effect: ATL_API_URL, else grantAPI
 }
 
-// grantEndpoints returns the endpoints to use the grant of m with. The
-// client id and authorization server are the login's own: an environment
-// that names others is a *ConfigError, since a refresh token is never
-// sent to a server (or with a client) other than the one that issued it.
-// The API URL follows the usual precedence.
-func grantEndpoints(m *store.Metadata, getenv func(string) string) (endpoints, error) {
-	ep := endpoints{clientID: m.ClientID, authURL: firstOf(m.AuthURL, DefaultAuthURL)}
-	if v := getenv(envClientID); v != "" && v != ep.clientID {
+// grantEndpoints returns the endpoints to use grant g of the login m
+// describes with. The servers are the grant's own, kept with it in the
+// keychain (Atlassian's for a grant from before they were kept): an
+// edited metadata file cannot send a secret elsewhere. The client id and
+// authorization server are the login's: an environment that names others
+// is a *ConfigError, since a refresh token is never sent to a server (or
+// with a client) other than the one that issued it. The API URL follows
+// the usual precedence.
+func (s *Session) grantEndpoints(m *store.Metadata, g store.Grant) (endpoints, error) {
+	ep := endpoints{clientID: m.ClientID}
+	var err error
+	if ep.authURL, err = baseURL("auth URL", "", firstOf(g.AuthURL, DefaultAuthURL)); err != nil {
+		return endpoints{}, s.loginRequired("the stored login names an unusable server ("+err.Error()+")", err)
+	}
+	if ep.grantAPI, err = baseURL("API URL", "", firstOf(g.APIURL, DefaultAPIURL)); err != nil {
+		return endpoints{}, s.loginRequired("the stored login names an unusable server ("+err.Error()+")", err)
+	}
+	for _, c := range []struct{ what, meta, grant string }{
+		{"auth server", firstOf(m.AuthURL, DefaultAuthURL), ep.authURL},
+		{"API server", firstOf(m.APIURL, DefaultAPIURL), ep.grantAPI},
+	} {
+		if normalizeURL(c.meta) != normalizeURL(c.grant) {
+			return endpoints{}, s.loginRequired(fmt.Sprintf("the login's metadata names %s %s, but its tokens belong to %s", c.what, c.meta, c.grant), store.ErrForeignGrant)
+		}
+	}
+	if v := s.getenv(envClientID); v != "" && v != ep.clientID {
 		return endpoints{}, &ConfigError{Setting: "client id", Env: envClientID, Value: v, Stored: ep.clientID}
 	}
-	if v := getenv(envAuthURL); v != "" && normalizeURL(v) != normalizeURL(ep.authURL) {
+	if v := s.getenv(envAuthURL); v != "" && normalizeURL(v) != normalizeURL(ep.authURL) {
 		return endpoints{}, &ConfigError{Setting: "auth server", Env: envAuthURL, Value: v, Stored: ep.authURL}
 	}
-	api, err := baseURL("API URL", envAPIURL, firstOf(getenv(envAPIURL), m.APIURL, DefaultAPIURL))
-	if err != nil {
-		return endpoints{}, err
+	ep.apiURL = ep.grantAPI
+	if v := s.getenv(envAPIURL); v != "" {
+		if ep.apiURL, err = baseURL("API URL", envAPIURL, v); err != nil {
+			return endpoints{}, err
+		}
 	}
-	ep.apiURL = api
-	ep.authURL = strings.TrimRight(ep.authURL, "/")
 	return ep, nil
 }
 
 // baseURL checks a server's base URL and returns it without a trailing
-// slash.
+// slash: https, or plain http to a loopback host (a local test server).
 func baseURL(setting, env, s string) (string, error) {
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	malformed := err != nil || u.Host == "" || u.User != nil || u.Opaque != "" || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(s, "?#")
+	switch {
+	case malformed || (u.Scheme != "https" && u.Scheme != "http"):
 		return "", &ConfigError{Setting: setting, Env: env, Value: s, Err: fmt.Errorf("%s %q is not a server's base URL (https://host[/path])", setting, s)}
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return "", &ConfigError{Setting: setting, Env: env, Value: s, Err: fmt.Errorf("%s %q must use https (plain http only for a loopback address)", setting, s)}
 	}
 	return strings.TrimRight(s, "/"), nil
+}
+
+// isLoopback reports whether host names this machine's loopback interface.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // normalizeURL is s as compared with another base URL: scheme and host in

@@ -4,11 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/atl-cli/atl/store"
 	"golang.org/x/oauth2"
 )
+
+// requestBound bounds a token request once it is sent: it runs to its end
+// even when the caller is interrupted.
+const requestBound = 60 * time.Second
+
+// tokenClient is the HTTP client for token requests: it follows no
+// redirect, which would re-send the client secret and the refresh token
+// to wherever a server points.
+func (s *Session) tokenClient() *http.Client {
+	c := *s.hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
 
 // maxRereads bounds how often a refresh that Atlassian rejected re-reads a
 // newer grant written by another process before it gives up.
@@ -63,17 +77,19 @@ func (s *Session) use() (*grantInUse, error) {
 	if err != nil {
 		return nil, err
 	}
-	ep, err := grantEndpoints(m, s.getenv)
-	if err != nil {
-		return nil, err
-	}
 	g, err := s.login.Grant(m)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, s.loginRequired("no tokens are stored for this login", err)
 	case errors.Is(err, store.ErrCorrupt):
 		return nil, s.loginRequired("the stored tokens are unreadable", err)
+	case errors.Is(err, store.ErrForeignGrant):
+		return nil, s.loginRequired(err.Error(), err)
 	case err != nil:
+		return nil, err
+	}
+	ep, err := s.grantEndpoints(m, g)
+	if err != nil {
 		return nil, err
 	}
 	s.api = ep.apiURL
@@ -129,6 +145,9 @@ func (s *Session) refresh(ctx context.Context, stale string) (store.Grant, error
 		if err := s.login.SaveRefreshed(u.meta, ng); err != nil {
 			return store.Grant{}, err
 		}
+		if err := ctx.Err(); err != nil {
+			return store.Grant{}, err // the rotation is stored: now honour the interrupt
+		}
 		return ng, nil
 	}
 }
@@ -137,15 +156,25 @@ func (s *Session) refresh(ctx context.Context, stale string) (store.Grant, error
 // new grant.
 func (s *Session) spend(ctx context.Context, ep endpoints, g store.Grant) (store.Grant, error) {
 	cfg := oauthConfig(ep.clientID, firstOf(s.getenv(envClientSecret), g.ClientSecret), ep.authURL, "", nil)
-	tctx := context.WithValue(ctx, oauth2.HTTPClient, s.hc)
 	for attempt := 1; ; attempt++ {
-		tok, err := cfg.TokenSource(tctx, &oauth2.Token{RefreshToken: g.RefreshToken}).Token()
+		if err := ctx.Err(); err != nil {
+			return store.Grant{}, err // interrupted before the request was sent
+		}
+		// Once sent, the request is finished whatever happens to ctx (an
+		// interrupt): its answer holds the rotated refresh token, which
+		// is stored before the interrupt is honoured.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestBound)
+		rctx = context.WithValue(rctx, oauth2.HTTPClient, s.tokenClient())
+		tok, err := cfg.TokenSource(rctx, &oauth2.Token{RefreshToken: g.RefreshToken}).Token()
+		cancel()
 		received := s.now()
 		if err == nil {
 			err = checkTokenResponse(tok, false)
 		}
 		if err == nil {
-			return grantFrom(tok, received, g), nil
+			ng := grantFrom(tok, received, g)
+			ng.AuthURL, ng.APIURL = ep.authURL, ep.grantAPI
+			return ng, nil
 		}
 		err = tokenError(err)
 		var te *TokenError

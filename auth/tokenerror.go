@@ -6,11 +6,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/atl-cli/atl/internal/termtext"
+	"github.com/atl-cli/atl/store"
 	"golang.org/x/oauth2"
 )
 
@@ -76,9 +78,14 @@ func checkTokenResponse(tok *oauth2.Token, needRefresh bool) error {
 	malformed := func(reason string, err error) error {
 		return &TokenError{Status: http.StatusOK, Reason: reason, Err: err}
 	}
+	scope, _ := tok.Extra("scope").(string)
 	switch {
 	case tok.AccessToken == "":
 		return malformed("the response has no access token", errMalformed)
+	case !store.ValidToken(tok.AccessToken) || (tok.RefreshToken != "" && !store.ValidToken(tok.RefreshToken)):
+		return malformed("a token in the response is not a bearer token", errMalformed)
+	case !validScope(scope):
+		return malformed("the granted scope is malformed", errMalformed)
 	case tok.ExpiresIn <= 0:
 		return malformed("the response has no valid expires_in", errMalformed)
 	case needRefresh && tok.RefreshToken == "":
@@ -87,6 +94,21 @@ func checkTokenResponse(tok *oauth2.Token, needRefresh bool) error {
 		return malformed("the token type is not Bearer", errMalformed)
 	}
 	return nil
+}
+
+// scopeToken is RFC 6749's scope-token: printable ASCII but for space,
+// '"' and '\'.
+var scopeToken = regexp.MustCompile(`^[\x21\x23-\x5b\x5d-\x7e]+$`)
+
+// validScope reports whether s is a space-separated list of scope tokens
+// (or empty).
+func validScope(s string) bool {
+	for _, t := range strings.Split(s, " ") {
+		if t != "" && !scopeToken.MatchString(t) {
+			return false
+		}
+	}
+	return len(s) <= 4096
 }
 
 // tokenError turns an error from x/oauth2 into a *TokenError (or the

@@ -107,7 +107,7 @@ func (e *runEnv) store(profile, access string) {
 		Scopes: []string{"offline_access", "read:jira-user", "read:jira-work"}, Storage: store.StorageKeychain,
 		ExpiresAt: fixedNow.Add(time.Hour), LoginAt: fixedNow.Add(-time.Hour),
 	}
-	g := store.Grant{RefreshToken: refresh, AccessToken: access, TokenType: "Bearer", Expiry: fixedNow.Add(time.Hour), ClientSecret: "csecret"}
+	g := store.Grant{RefreshToken: refresh, AccessToken: access, TokenType: "Bearer", Expiry: fixedNow.Add(time.Hour), ClientSecret: "csecret", AuthURL: e.srv.URL(), APIURL: e.srv.URL()}
 	if err := l.Save(m, g); err != nil {
 		e.t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func TestE2EDeniedConsentStoresNothing(t *testing.T) {
 	e.notStored()
 }
 
-var urlRE = regexp.MustCompile(`https?://\S+/authorize\?\S+`)
+var urlRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+/start\?k=\S+`)
 
 // startLogin starts `atl login` with a browser that does nothing and
 // returns the authorize URL it printed for the user to open by hand.

@@ -58,6 +58,7 @@ func advise(err error, inv invocation) (code int, advice string) {
 		lock     *store.LockTimeoutError
 		port     *auth.PortInUseError
 		timeout  *auth.SignInTimeoutError
+		trust    *store.TrustError
 	)
 	switch {
 	case errors.As(err, &usage):
@@ -78,6 +79,10 @@ func advise(err error, inv invocation) (code int, advice string) {
 			return exitError, "make sure " + keychainHint + ", or run `" + loginCommand(inv.profile) + " --insecure-storage` to keep the tokens in a private file instead"
 		}
 		return exitError, "make sure " + keychainHint + " and try again"
+	case errors.As(err, &trust):
+		return exitError, "atl changes nothing there: fix its owner and mode yourself, or set ATL_CONFIG_DIR to a directory of your own"
+	case errors.Is(err, auth.ErrLinkReused):
+		return exitError, "if that was you, run `" + loginCommand(inv.profile) + "` again; if not, another program on this machine read the link"
 	case errors.As(err, &lock):
 		return exitError, "it may be waiting for a keychain prompt or the network: let it finish or stop it, then try again (never delete the lock file)"
 	case errors.As(err, &port):

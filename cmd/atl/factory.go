@@ -23,6 +23,9 @@ type ioStreams struct {
 	// Interactive reports whether a person can answer a prompt: stdin and
 	// stderr are terminals.
 	Interactive bool
+	// ReadPassword, when stdin is a terminal, reads a line from it
+	// without echo; nil otherwise.
+	ReadPassword func() ([]byte, error)
 }
 
 // factory holds everything a command needs from the outside world. main
@@ -43,13 +46,17 @@ type factory struct {
 	Location *time.Location
 }
 
-func newSystemFactory() *factory {
+func newSystemFactory(env environment) *factory {
+	io := &ioStreams{
+		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		Interactive: term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stderr.Fd())),
+	}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		io.ReadPassword = func() ([]byte, error) { return term.ReadPassword(int(os.Stdin.Fd())) }
+	}
 	return &factory{
-		IO: &ioStreams{
-			In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
-			Interactive: term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stderr.Fd())),
-		},
-		Getenv:     os.Getenv,
+		IO:         io,
+		Getenv:     env.get,
 		Environ:    os.Environ,
 		Now:        time.Now,
 		HTTPClient: &http.Client{Timeout: 30 * time.Second},
@@ -85,14 +92,13 @@ func (f *factory) localTime(t time.Time) time.Time {
 // browser gets the URL and an environment without atl's secrets; its output
 // never reaches atl's stdout. atl does not wait for it.
 func (f *factory) openBrowser(url string) error {
-	cmdline := f.Getenv("ATL_BROWSER")
-	if cmdline == "" {
-		cmdline = f.Getenv("BROWSER")
+	args := strings.Fields(f.Getenv("ATL_BROWSER"))
+	if len(args) == 0 { // unset or blank
+		args = strings.Fields(f.Getenv("BROWSER"))
 	}
-	if cmdline == "" {
+	if len(args) == 0 {
 		return f.OpenURL(url)
 	}
-	args := strings.Fields(cmdline)
 	cmd := exec.Command(args[0], append(args[1:], url)...)
 	cmd.Env = childEnv(f.Environ())
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
@@ -107,13 +113,41 @@ func (f *factory) openBrowser(url string) error {
 func childEnv(env []string) []string {
 	out := make([]string, 0, len(env))
 	for _, kv := range env {
-		if strings.HasPrefix(kv, "ATL_CLIENT_SECRET=") {
+		if name, _, _ := strings.Cut(kv, "="); isSecretVar(name) {
 			continue
 		}
 		out = append(out, kv)
 	}
 	return out
 }
+
+// isSecretVar reports whether an environment variable holds a secret no
+// child process may see. The name is compared without case, as Windows
+// compares the names of environment variables.
+func isSecretVar(name string) bool { return strings.EqualFold(name, "ATL_CLIENT_SECRET") }
+
+// environment is atl's environment as it was when atl started.
+type environment map[string]string
+
+// takeEnvironment reads the environment once and then removes the secrets
+// from the process's own, so that no child process (the browser opener,
+// whatever it starts) inherits them, however it is started.
+func takeEnvironment() environment {
+	env := environment{}
+	for _, kv := range os.Environ() {
+		name, value, _ := strings.Cut(kv, "=")
+		if name == "" {
+			continue // Windows' per-drive "=C:" entries
+		}
+		env[envKey(name)] = value
+		if isSecretVar(name) {
+			_ = os.Unsetenv(name)
+		}
+	}
+	return env
+}
+
+func (e environment) get(name string) string { return e[envKey(name)] }
 
 func openSystemBrowser(url string) error {
 	// pkg/browser writes the opener's output to these; keep ours clean.

@@ -76,7 +76,7 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	}
 	var secret string
 	if opts.ClientSecretStdin {
-		if secret, err = readSecret(f.IO.In); err != nil {
+		if secret, err = readClientSecret(f.IO); err != nil {
 			return err
 		}
 	}
@@ -182,6 +182,25 @@ func parseScopes(flag []string) ([]string, error) {
 		return nil, usageErrorf("--scopes is empty")
 	}
 	return out, nil
+}
+
+// readClientSecret reads the client secret from stdin: on a terminal
+// with a prompt and without echo, else the first line of what is piped.
+func readClientSecret(io *ioStreams) (string, error) {
+	if io.ReadPassword == nil {
+		return readSecret(io.In)
+	}
+	fmt.Fprint(io.ErrOut, "Client secret (not shown): ")
+	b, err := io.ReadPassword()
+	fmt.Fprintln(io.ErrOut)
+	if err != nil {
+		return "", fmt.Errorf("reading the client secret: %w", err)
+	}
+	secret := strings.TrimSpace(string(b))
+	if secret == "" {
+		return "", usageErrorf("--client-secret-stdin: no secret was typed")
+	}
+	return secret, nil
 }
 
 // readSecret reads a client secret from r: its first line, trimmed.

@@ -10,8 +10,9 @@ import (
 )
 
 func main() {
+	env := takeEnvironment() // first: no child may inherit a secret
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, newSystemFactory(), os.Args[1:])
+	code := run(ctx, newSystemFactory(env), os.Args[1:])
 	stop()
 	os.Exit(code)
 }

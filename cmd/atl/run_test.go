@@ -184,7 +184,7 @@ func TestRunWhoami(t *testing.T) {
 		if e.errOut.Len() != 0 {
 			t.Fatalf("stderr %q", e.errOut)
 		}
-		golden(t, tc.golden, e.out.String())
+		golden(t, tc.golden, strings.ReplaceAll(e.out.String(), e.srv.URL(), "http://SERVER"))
 	}
 }
 
@@ -224,7 +224,7 @@ func TestRunLogout(t *testing.T) {
 	}
 }
 
-var authorizeURLRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+/authorize\?\S+`)
+var authorizeURLRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+/start\?k=\S+`)
 
 func TestRunLogin(t *testing.T) {
 	port := freePort(t)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/atl-cli/atl/auth"
+	"github.com/atl-cli/atl/internal/termtext"
 	"github.com/spf13/cobra"
 )
 
@@ -43,6 +44,8 @@ type whoamiJSON struct {
 	ExpiresAt string    `json:"expires_at"`
 	Profile   string    `json:"profile"`
 	Storage   string    `json:"storage"`
+	AuthURL   string    `json:"auth_url"`
+	APIURL    string    `json:"api_url"`
 }
 
 func runWhoami(ctx context.Context, opts *whoamiOptions) error {
@@ -77,16 +80,28 @@ func runWhoami(ctx context.Context, opts *whoamiOptions) error {
 		ExpiresAt: tok.Expiry.UTC().Format(time.RFC3339),
 		Profile:   info.Profile,
 		Storage:   info.Storage,
+		AuthURL:   info.AuthURL,
+		APIURL:    info.APIURL,
 	}
 	if opts.JSON {
 		return printJSON(f.IO.Out, out)
 	}
+	// Every value is cleaned on its way to the terminal, whatever was
+	// checked when it was stored.
+	c := func(s string) string { return termtext.Clean(s, 500) }
 	w := f.IO.Out
-	fmt.Fprintf(w, "%s (account %s) on %s\n", describeUser(user), out.AccountID, out.Site.URL)
-	fmt.Fprintf(w, "  site:    %s (cloud id %s)\n", out.Site.Name, out.Site.ID)
-	fmt.Fprintf(w, "  scopes:  %s\n", strings.Join(out.Scopes, " "))
+	fmt.Fprintf(w, "%s (account %s) on %s\n", c(describeUser(user)), c(out.AccountID), c(out.Site.URL))
+	fmt.Fprintf(w, "  site:    %s (cloud id %s)\n", c(out.Site.Name), c(out.Site.ID))
+	fmt.Fprintf(w, "  scopes:  %s\n", c(strings.Join(out.Scopes, " ")))
 	fmt.Fprintf(w, "  token:   valid until %s\n", f.localTime(tok.Expiry).Format(time.RFC3339))
-	fmt.Fprintf(w, "  stored:  %s\n", out.Storage)
+	fmt.Fprintf(w, "  stored:  %s\n", c(out.Storage))
+	// Servers other than Atlassian's are worth knowing about.
+	if out.AuthURL != auth.DefaultAuthURL {
+		fmt.Fprintf(w, "  auth:    %s\n", c(out.AuthURL))
+	}
+	if out.APIURL != auth.DefaultAPIURL {
+		fmt.Fprintf(w, "  api:     %s\n", c(out.APIURL))
+	}
 	return nil
 }
 

@@ -167,11 +167,13 @@ func (s *startLink) serve(w http.ResponseWriter, r *http.Request) {
 	s.used = true
 	s.mu.Unlock()
 	if !first {
+		// The page goes on the wire before the login ends (and closes
+		// the listener).
+		writePage(w, http.StatusConflict, pageError, "This sign-in link was already opened once, so atl stopped the login. Start again from the terminal.")
 		select {
 		case s.reused <- ErrLinkReused:
 		default:
 		}
-		writePage(w, http.StatusConflict, pageError, "This sign-in link was already opened once, so atl stopped the login. Start again from the terminal.")
 		return
 	}
 	h := w.Header()

@@ -180,8 +180,8 @@ func TestKeyringGrant(t *testing.T) {
 	service := keyringService(t)
 	v := sizedVault(Keyring{}, service, platformItemSize)
 	g := Grant{
-		RefreshToken: "rt-" + secret(21, 3000),
-		AccessToken:  "eyJ" + secret(22, 3000),
+		RefreshToken: "rt-" + strings.NewReplacer(":", ".", "#", "~").Replace(secret(21, 3000)),
+		AccessToken:  "eyJ" + strings.NewReplacer(":", ".", "#", "~").Replace(secret(22, 3000)),
 		TokenType:    "Bearer",
 		Expiry:       time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
 		ClientSecret: secret(23, 64),

@@ -253,3 +253,40 @@ func TestVersionFlag(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q", code, out)
 	}
 }
+
+func TestABlankBrowserVariableIsUnset(t *testing.T) {
+	for _, env := range []map[string]string{
+		{"ATL_BROWSER": " "},
+		{"ATL_BROWSER": "\t", "BROWSER": "  "},
+		{"BROWSER": " "},
+	} {
+		f, _, _, _ := testFactory(t, env)
+		opened := ""
+		f.OpenURL = func(u string) error { opened = u; return nil }
+		if err := f.openBrowser("http://127.0.0.1:1/start?k=x"); err != nil || opened != "http://127.0.0.1:1/start?k=x" {
+			t.Errorf("%v: err %v, system browser got %q", env, err, opened)
+		}
+	}
+}
+
+func TestTakeEnvironmentRemovesTheSecretFromTheProcess(t *testing.T) {
+	t.Setenv("ATL_CLIENT_SECRET", "upper")
+	t.Setenv("Atl_Client_Secret", "mixed") // one variable on Windows, two elsewhere
+	t.Setenv("ATL_CLIENT_ID", "cid")
+	env := takeEnvironment()
+	if env.get("ATL_CLIENT_ID") != "cid" || env.get("ATL_CLIENT_SECRET") != "upper" {
+		t.Fatalf("the snapshot lost values: %q %q", env.get("ATL_CLIENT_ID"), env.get("ATL_CLIENT_SECRET"))
+	}
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.EqualFold(name, "ATL_CLIENT_SECRET") {
+			t.Fatalf("%s is still in the process environment", name)
+		}
+	}
+	if os.Getenv("ATL_CLIENT_ID") != "cid" {
+		t.Fatal("other variables were removed")
+	}
+	got := childEnv([]string{"PATH=/bin", "atl_client_secret=x", "ATL_CLIENT_SECRET=y", "ATL_CLIENT_SECRETS=z"})
+	if strings.Join(got, " ") != "PATH=/bin ATL_CLIENT_SECRETS=z" {
+		t.Fatalf("childEnv = %q", got)
+	}
+}

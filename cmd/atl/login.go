@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/atl-cli/atl/auth"
-	"github.com/atl-cli/atl/store"
 	"github.com/spf13/cobra"
 )
 
@@ -80,10 +79,6 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 			return err
 		}
 	}
-	if opts.InsecureStorage {
-		dir, _ := store.ConfigDir(f.Getenv)
-		fmt.Fprintln(f.IO.ErrOut, "warning: --insecure-storage keeps your tokens in a plain file in "+dir+"; anyone who can read it can act as you")
-	}
 	info, err := s.Login(ctx, auth.LoginOptions{
 		ClientID:        opts.ClientID,
 		ClientSecret:    secret,
@@ -109,6 +104,9 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 		return err
 	}
 	fmt.Fprintf(f.IO.ErrOut, "Logged in to %s as %s. Tokens are in the %s.\n", info.Site.URL, describeUser(&info.User), info.Storage)
+	if opts.InsecureStorage {
+		fmt.Fprintln(f.IO.ErrOut, "warning: with --insecure-storage the tokens are in a plain file: anyone who can read it can act as you")
+	}
 	return nil
 }
 

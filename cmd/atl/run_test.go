@@ -224,7 +224,7 @@ func TestRunLogout(t *testing.T) {
 	}
 }
 
-var authorizeURLRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+/start\?k=\S+`)
+var startURLRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+/start\?k=\S+`)
 
 func TestRunLogin(t *testing.T) {
 	port := freePort(t)
@@ -246,9 +246,9 @@ func TestRunLogin(t *testing.T) {
 		{
 			name: "insecure storage", browse: true, insecure: true,
 			opts: func(o *loginOptions) { o.InsecureStorage = true },
-			stderr: "warning: --insecure-storage keeps your tokens in a plain file in <DIR>; anyone who can read it can act as you\n" +
-				"Opening your browser to sign in. If it does not open, visit:\n\n  <URL>\n\nWaiting for the sign-in (up to 1m0s)…\n" +
-				"Logged in to https://example.atlassian.net as Ada Lovelace <ada@example.com>. Tokens are in the file <DIR>/profiles/default.tokens.json (insecure storage).\n",
+			stderr: "Opening your browser to sign in. If it does not open, visit:\n\n  <URL>\n\nWaiting for the sign-in (up to 1m0s)…\n" +
+				"Logged in to https://example.atlassian.net as Ada Lovelace <ada@example.com>. Tokens are in the file <DIR>/profiles/default.tokens.json (insecure storage).\n" +
+				"warning: with --insecure-storage the tokens are in a plain file: anyone who can read it can act as you\n",
 		},
 		{
 			name: "no client id", env: map[string]string{"ATL_CLIENT_ID": ""}, code: 2,
@@ -287,7 +287,7 @@ func TestRunLogin(t *testing.T) {
 				tc.opts(opts)
 			}
 			code := e.report(runLogin(context.Background(), opts), "login")
-			got := authorizeURLRE.ReplaceAllString(e.errOut.String(), "<URL>")
+			got := startURLRE.ReplaceAllString(e.errOut.String(), "<URL>")
 			got = itemID.ReplaceAllString(got, "$1@ID")
 			got = strings.ReplaceAll(got, e.dir, "<DIR>")
 			if code != tc.code || got != tc.stderr {

@@ -81,7 +81,7 @@ func identify(ctx context.Context, hc *http.Client, api, cloudID string, scopes 
 		return nil, fmt.Errorf("cannot tell who signed in (%w): the grant needs read:jira-user (or read:me)", jiraErr)
 	}
 	if !accountIDRE.MatchString(u.AccountID) {
-		return nil, fmt.Errorf("Atlassian answered with a malformed account id %q", termtext.Clean(u.AccountID, 64))
+		return nil, fmt.Errorf("malformed account id %q in Atlassian's answer", termtext.Clean(u.AccountID, 64))
 	}
 	u.Name, u.Email = termtext.Clean(u.Name, 200), termtext.Clean(u.Email, 200)
 	return &u, nil
@@ -95,7 +95,7 @@ func accessibleResources(ctx context.Context, hc *http.Client, api string) ([]Si
 	}
 	for i, r := range rs {
 		if !cloudIDRE.MatchString(r.ID) {
-			return nil, fmt.Errorf("Atlassian listed a site with a malformed cloud id %q", termtext.Clean(r.ID, 64))
+			return nil, fmt.Errorf("malformed cloud id %q in Atlassian's list of sites", termtext.Clean(r.ID, 64))
 		}
 		r.Name = termtext.Clean(r.Name, 100)
 		r.URL = termtext.Clean(r.URL, 200)

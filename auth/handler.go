@@ -48,13 +48,7 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusNotFound, pageError, "Not found.")
 		return
 	}
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		writePage(w, http.StatusMethodNotAllowed, pageError, "Method not allowed.")
-		return
-	}
-	if isPrefetch(r) {
-		writePage(w, http.StatusServiceUnavailable, pageError, "Prefetch is not served.")
+	if refused(w, r) {
 		return
 	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
@@ -118,6 +112,22 @@ func (h *callbackHandler) hostAllowed(host string) bool {
 	return false
 }
 
+// refused answers a request that is not a browser's navigation (another
+// method, or a prefetch, which must not spend a one-time address) and
+// reports whether it did.
+func refused(w http.ResponseWriter, r *http.Request) bool {
+	switch {
+	case r.Method != http.MethodGet:
+		w.Header().Set("Allow", http.MethodGet)
+		writePage(w, http.StatusMethodNotAllowed, pageError, "Method not allowed.")
+	case isPrefetch(r):
+		writePage(w, http.StatusServiceUnavailable, pageError, "Prefetch is not served.")
+	default:
+		return false
+	}
+	return true
+}
+
 // isPrefetch reports a speculative request a browser makes on its own;
 // answering it must not spend the one callback.
 func isPrefetch(r *http.Request) bool {
@@ -149,13 +159,7 @@ type startLink struct {
 var ErrLinkReused = errors.New("the sign-in link was opened twice (by another program, or a second time by hand), so atl stopped the login")
 
 func (s *startLink) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		writePage(w, http.StatusMethodNotAllowed, pageError, "Method not allowed.")
-		return
-	}
-	if isPrefetch(r) {
-		writePage(w, http.StatusServiceUnavailable, pageError, "Prefetch is not served.")
+	if refused(w, r) {
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("k")), []byte(s.key)) != 1 {

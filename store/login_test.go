@@ -64,7 +64,10 @@ func TestLoginSaveAndLoad(t *testing.T) {
 	}
 }
 
-func TestLoginMovesBetweenStorages(t *testing.T) {
+// savedLogin is a login of profile "default" saved with the sample
+// metadata and grant in a new store.
+func savedLogin(t *testing.T) (*fakeBackend, *Store, *Login, *Metadata, Grant) {
+	t.Helper()
 	keys := newFake(nil)
 	s := New(filepath.Join(t.TempDir(), "atl"), keys)
 	l := mustLogin(t, s, "default")
@@ -72,6 +75,11 @@ func TestLoginMovesBetweenStorages(t *testing.T) {
 	if err := l.Save(m, g); err != nil {
 		t.Fatal(err)
 	}
+	return keys, s, l, m, g
+}
+
+func TestLoginMovesBetweenStorages(t *testing.T) {
+	keys, s, l, m, g := savedLogin(t)
 	m.Storage = StorageFile
 	if err := l.Save(m, g); err != nil {
 		t.Fatal(err)
@@ -100,13 +108,7 @@ func TestLoginMovesBetweenStorages(t *testing.T) {
 }
 
 func TestLoginSaveRefreshed(t *testing.T) {
-	keys := newFake(nil)
-	s := New(filepath.Join(t.TempDir(), "atl"), keys)
-	l := mustLogin(t, s, "default")
-	m, g := sampleMetadata(), sampleGrant()
-	if err := l.Save(m, g); err != nil {
-		t.Fatal(err)
-	}
+	keys, s, l, m, g := savedLogin(t)
 	ng := g
 	ng.RefreshToken, ng.AccessToken, ng.Expiry = "rt-2", "at-2", g.Expiry.Add(time.Hour)
 	if err := l.SaveRefreshed(m, ng); err != nil {

@@ -83,6 +83,16 @@ type Options struct {
 	// for are granted (a user or an app may grant fewer); nil grants them
 	// all.
 	GrantScopes func(asked []string) []string
+	// Projects, Issues and Spaces are the Jira projects, Jira issues and
+	// Confluence spaces the data endpoints page through; by default 7
+	// projects, 5 issues and 5 spaces with generated names.
+	Projects, Issues, Spaces int
+	// PageSize is how many items a page of a data endpoint holds unless
+	// the request asks for fewer; default 2.
+	PageSize int
+	// AbsoluteLinks makes Confluence's next links absolute, naming
+	// https://api.atlassian.com as Atlassian's do, instead of relative.
+	AbsoluteLinks bool
 	// Deny makes the consent page deny instead of approve (see SetDeny).
 	Deny bool
 	// Now is the clock used for token and code expiry; default time.Now.
@@ -111,9 +121,11 @@ type Server struct {
 	refresh       map[string]*refreshToken
 	grants        []*grant
 	faults        []Fault
+	apiFaults     []Fault
 	grantRevoked  bool
 	lastToken     url.Values
 	lastAuthorize url.Values
+	lastAPI       *APIRequest
 }
 
 type grant struct {
@@ -184,6 +196,18 @@ func Start(opts Options) (*Server, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Projects == 0 {
+		opts.Projects = 7
+	}
+	if opts.Issues == 0 {
+		opts.Issues = 5
+	}
+	if opts.Spaces == 0 {
+		opts.Spaces = 5
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 2
 	}
 	s := &Server{
 		opts:    opts,
@@ -333,6 +357,11 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /oauth/token/accessible-resources", s.handleResources)
 	mux.HandleFunc("GET /me", s.handleMe)
 	mux.HandleFunc("GET /ex/jira/{cloudid}/rest/api/3/myself", s.handleMyself)
+	mux.HandleFunc("GET /ex/jira/{cloudid}/rest/api/3/project/search", s.data("projects", "read:jira-work", s.handleProjects))
+	mux.HandleFunc("GET /ex/jira/{cloudid}/rest/api/3/search/jql", s.data("search", "read:jira-work", s.handleSearch))
+	mux.HandleFunc("POST /ex/jira/{cloudid}/rest/api/3/issue", s.data("create-issue", "write:jira-work", s.handleCreateIssue))
+	mux.HandleFunc("GET /ex/jira/{cloudid}/rest/api/3/issue/{key}", s.data("issue", "read:jira-work", s.handleIssue))
+	mux.HandleFunc("GET /ex/confluence/{cloudid}/wiki/api/v2/spaces", s.data("spaces", "read:space:confluence", s.handleSpaces))
 	return mux
 }
 

@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/atl-cli/atl/internal/termtext"
+	"github.com/atl-cli/atl/store"
 )
 
 // What Atlassian's identifiers look like: a cloud id is a UUID, an
@@ -30,20 +31,35 @@ const maxBody = 1 << 20
 // (an email hidden by the user's privacy settings) is taken from the
 // login.
 func (s *Session) WhoAmI(ctx context.Context) (*User, error) {
-	m, err := s.metadata()
-	if err != nil {
-		return nil, err
+	var site Site
+	var scopes []string
+	stored := &store.Metadata{}
+	if s.envToken != "" {
+		var err error
+		if site, err = s.envSite(ctx); err != nil {
+			return nil, err
+		}
+		scopes = site.Scopes
+	} else {
+		m, err := s.metadata()
+		if err != nil {
+			return nil, err
+		}
+		if site, err = s.Site(); err != nil {
+			return nil, err
+		}
+		stored, scopes = m, m.Scopes
 	}
 	api, err := s.apiURL()
 	if err != nil {
 		return nil, err
 	}
-	u, err := identify(ctx, s.Client(ctx), api, m.Site.ID, m.Scopes)
+	u, err := identify(ctx, s.Client(ctx), api, site.ID, scopes)
 	if err != nil {
 		return nil, err
 	}
-	u.Name = firstOf(u.Name, m.Name)
-	u.Email = firstOf(u.Email, m.Email)
+	u.Name = firstOf(u.Name, stored.Name)
+	u.Email = firstOf(u.Email, stored.Email)
 	return u, nil
 }
 

@@ -38,8 +38,9 @@ func (t tokenSource) Token() (*oauth2.Token, error) { return t.s.token(t.ctx, ""
 // are those of the Session's HTTP client.
 func (s *Session) Client(ctx context.Context) *http.Client {
 	return s.httpClient(&bearerTransport{
-		base: s.transport(),
-		api:  s.apiURL,
+		base:    s.transport(),
+		api:     s.apiURL,
+		noRetry: s.envToken != "", // a token from the environment cannot be refreshed
 		token: func(stale string) (string, error) {
 			tok, err := s.token(ctx, stale)
 			if err != nil {
@@ -85,6 +86,11 @@ func (s *Session) apiURL() (string, error) {
 	defer s.mu.Unlock()
 	if s.api != "" {
 		return s.api, nil
+	}
+	if s.envToken != "" {
+		api, err := baseURL("API URL", envAPIURL, firstOf(s.getenv(envAPIURL), DefaultAPIURL))
+		s.api = api
+		return api, err
 	}
 	if _, err := s.use(); err != nil {
 		return "", err

@@ -249,7 +249,7 @@ func TestInfoAndSite(t *testing.T) {
 	f := newFixture(t, authtest.Options{})
 	before, _ := f.keys.Calls()
 	s := f.session()
-	info, err := s.Info()
+	info, err := s.Info(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +266,7 @@ func TestInfoAndSite(t *testing.T) {
 		t.Fatalf("Info and Site read the keychain (%d reads)", gets-before)
 	}
 	f.setenv("ATL_API_URL", "https://api.example.test/")
-	if info, _ := s.Info(); info.APIURL != "https://api.example.test" {
+	if info, _ := s.Info(context.Background()); info.APIURL != "https://api.example.test" {
 		t.Fatalf("APIURL = %q, want ATL_API_URL's", info.APIURL)
 	}
 }

@@ -14,9 +14,12 @@ import (
 // stored login, then config.json, then the default.
 type LoginOptions struct {
 	ClientID     string   // ATL_CLIENT_ID, the login's, config.json's client_id
-	ClientSecret string   // ATL_CLIENT_SECRET, the login's (same client and server only)
+	ClientSecret string   // ATL_CLIENT_SECRET, the login's (same client and server only), the one `atl config` kept
 	CallbackURL  string   // ATL_CALLBACK_URL, the login's, config.json's callback_url, DefaultCallbackURL
-	Scopes       []string // DefaultScopes() when empty
+	Scopes       []string // config.json's scopes, DefaultScopes()
+	// Site picks the site (name, URL or cloud id) when the grant reaches
+	// several; config.json's site is next, then ChooseSite.
+	Site string
 	// InsecureStorage keeps the tokens in a private file in the config
 	// directory instead of the keychain (never the client secret).
 	InsecureStorage bool
@@ -73,6 +76,9 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 	}
 	scopes := opts.Scopes
 	if len(scopes) == 0 {
+		scopes = file.Scopes
+	}
+	if len(scopes) == 0 {
 		scopes = DefaultScopes()
 	}
 	storage := store.StorageKeychain
@@ -87,6 +93,9 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 		if g, err := s.login.Grant(stored); err == nil {
 			secret = g.ClientSecret
 		}
+	}
+	if secret == "" && !opts.InsecureStorage {
+		secret, _ = s.store.ClientSecret(clientID) // kept by `atl config set client-secret`
 	}
 
 	fctx := ctx
@@ -120,7 +129,7 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing the sites this login reaches: %w", err)
 	}
-	site, err := chooseSite(sites, opts.ChooseSite)
+	site, err := chooseSite(sites, firstOf(opts.Site, file.Site), opts.ChooseSite)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +148,7 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 		Name:        user.Name,
 		Email:       user.Email,
 		Site:        Site{ID: site.ID, URL: site.URL, Name: site.Name},
+		Sites:       sites,
 		Scopes:      res.scopes,
 		ExpiresAt:   g.Expiry,
 		Storage:     storage,
@@ -156,11 +166,17 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 	return s.info(m), nil
 }
 
-// chooseSite picks the site: the only one, else the one choose picks.
-func chooseSite(sites []Site, choose func([]Site) (Site, error)) (Site, error) {
+// chooseSite picks the site: the one want names, the only one, else the
+// one choose picks.
+func chooseSite(sites []Site, want string, choose func([]Site) (Site, error)) (Site, error) {
 	switch {
 	case len(sites) == 0:
 		return Site{}, ErrNoSite
+	case want != "":
+		if site, ok := FindSite(sites, want); ok {
+			return site, nil
+		}
+		return Site{}, &SiteNotFoundError{Want: want, Sites: sites}
 	case len(sites) == 1:
 		return sites[0], nil
 	case choose == nil:

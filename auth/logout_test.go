@@ -54,7 +54,7 @@ func TestLogoutOfInsecureStorageRemovesTheFile(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("token file missing: %v", err)
 	}
-	if info, err := f.session().Info(); err != nil || info.Storage != "file "+path+" (insecure storage)" {
+	if info, err := f.session().Info(context.Background()); err != nil || info.Storage != "file "+path+" (insecure storage)" {
 		t.Fatalf("Info = %+v, %v", info, err)
 	}
 	if removed, err := f.session().Logout(context.Background()); err != nil || !removed {

@@ -63,6 +63,13 @@ type Options struct {
 	Now        func() time.Time // nil = time.Now
 	LockWait   time.Duration    // 0 = DefaultLockWait
 	Retry      RetryPolicy
+	// MinValid is how long a token must still be valid to be served;
+	// a token with less left is refreshed first. 0 = ExpiryMargin.
+	MinValid time.Duration
+	// Site picks one of the login's sites (name, URL or cloud id) in
+	// place of its current one, for this Session only; "" = ATL_SITE,
+	// else the current one.
+	Site string
 	// Warn receives one-line warnings from the store, such as a file
 	// permission it fixed; nil discards them.
 	Warn io.Writer
@@ -79,10 +86,14 @@ type Session struct {
 	now      func() time.Time
 	lockWait time.Duration
 	retry    RetryPolicy
+	minValid time.Duration
+	site     string // the site asked for, if any
+	envToken string // ATL_TOKEN: a token from the environment, used instead of the login
 
-	mu  sync.Mutex    // serialises token fetches within this process
-	tok *oauth2.Token // the access token last served, reused while fresh
-	api string        // the API base URL of the login, once known
+	mu       sync.Mutex    // serialises token fetches within this process
+	tok      *oauth2.Token // the access token last served, reused while fresh
+	api      string        // the API base URL of the login, once known
+	envSites []Site        // the sites ATL_TOKEN reaches, once listed
 }
 
 // Open returns the Session of profile ("" = ATL_PROFILE, else
@@ -98,7 +109,7 @@ func Open(profile string) (*Session, error) {
 func OpenWith(o Options) (*Session, error) {
 	getenv := o.Getenv
 	if getenv == nil {
-		getenv = os.Getenv
+		getenv = defaultGetenv
 	}
 	profile := firstOf(o.Profile, getenv(envProfile), DefaultProfile)
 	dir := o.ConfigDir
@@ -123,6 +134,9 @@ func OpenWith(o Options) (*Session, error) {
 		now:      o.Now,
 		lockWait: o.LockWait,
 		retry:    o.Retry.withDefaults(),
+		minValid: max(o.MinValid, ExpiryMargin),
+		site:     firstOf(o.Site, getenv(envSite)),
+		envToken: getenv(envToken),
 	}
 	if s.hc == nil {
 		s.hc = &http.Client{Timeout: 30 * time.Second}
@@ -136,6 +150,9 @@ func OpenWith(o Options) (*Session, error) {
 	return s, nil
 }
 
+// defaultGetenv reads the process's environment.
+func defaultGetenv(name string) string { return os.Getenv(name) }
+
 // Profile returns the name of the session's profile.
 func (s *Session) Profile() string { return s.login.Name() }
 
@@ -143,33 +160,60 @@ func (s *Session) Profile() string { return s.login.Name() }
 type Info struct {
 	Profile  string
 	User     User
-	Site     Site
-	Scopes   []string  // as granted
+	Site     Site   // the site in use: the login's current one, or the one asked for
+	Sites    []Site // every site the login reaches, as last listed
+	Scopes   []string
 	Expiry   time.Time // of the stored access token
 	ClientID string
 	AuthURL  string
 	APIURL   string // in effect: ATL_API_URL, else the login's
 	Storage  string // where the tokens are kept, in words
 	LoginAt  time.Time
+	// Dead says why Atlassian stopped accepting the login, if it did.
+	Dead string
+	// FromEnv is set when the token comes from ATL_TOKEN: no stored
+	// login is used, and User, Expiry and ClientID are unknown.
+	FromEnv bool
 }
 
 // Info describes the stored login from its metadata, without reading the
-// keychain or asking Atlassian.
-func (s *Session) Info() (*Info, error) {
-	m, err := s.metadata()
+// keychain or asking Atlassian; a dead login is described too (Dead). With
+// ATL_TOKEN set, it describes that token, listing its sites.
+func (s *Session) Info(ctx context.Context) (*Info, error) {
+	if s.envToken != "" {
+		return s.envInfo(ctx)
+	}
+	m, err := s.metadataOf(false)
 	if err != nil {
 		return nil, err
 	}
-	return s.info(m), nil
+	info := s.info(m)
+	if m.Dead != nil {
+		info.Dead = m.Dead.Reason
+	}
+	if s.site != "" {
+		if info.Site, err = s.pick(ctx, m); err != nil {
+			return nil, err
+		}
+	}
+	return info, nil
 }
 
-// Site returns the login's current site.
+// Site returns the site the session works with: the one asked for
+// (Options.Site, ATL_SITE), else the login's current site.
 func (s *Session) Site() (Site, error) {
+	ctx := context.Background()
+	if s.envToken != "" {
+		return s.envSite(ctx)
+	}
 	m, err := s.metadata()
 	if err != nil {
 		return Site{}, err
 	}
-	return m.Site, nil
+	if s.site == "" {
+		return m.Site, nil
+	}
+	return s.pick(ctx, m)
 }
 
 func (s *Session) info(m *store.Metadata) *Info {
@@ -177,6 +221,7 @@ func (s *Session) info(m *store.Metadata) *Info {
 		Profile:  s.Profile(),
 		User:     User{AccountID: m.AccountID, Name: m.Name, Email: m.Email},
 		Site:     m.Site,
+		Sites:    m.Sites,
 		Scopes:   m.Scopes,
 		Expiry:   m.ExpiresAt,
 		ClientID: m.ClientID,
@@ -193,7 +238,10 @@ func (s *Session) loginRequired(reason string, err error) error {
 
 // metadata reads the login's metadata; a missing, unreadable or dead
 // login is a *LoginRequiredError.
-func (s *Session) metadata() (*store.Metadata, error) {
+func (s *Session) metadata() (*store.Metadata, error) { return s.metadataOf(true) }
+
+// metadataOf is metadata, accepting a dead login unless refuseDead.
+func (s *Session) metadataOf(refuseDead bool) (*store.Metadata, error) {
 	m, err := s.login.Metadata()
 	switch {
 	case errors.Is(err, store.ErrNoLogin):
@@ -203,7 +251,7 @@ func (s *Session) metadata() (*store.Metadata, error) {
 	case err != nil:
 		return nil, err
 	}
-	if m.Dead != nil {
+	if m.Dead != nil && refuseDead {
 		return nil, s.loginRequired(fmt.Sprintf("the stored login stopped working on %s (%s)", m.Dead.At.Format(time.RFC3339), m.Dead.Reason), nil)
 	}
 	return m, nil

@@ -41,6 +41,8 @@ const (
 	envCallbackURL  = "ATL_CALLBACK_URL"
 	envAuthURL      = "ATL_AUTH_URL"
 	envAPIURL       = "ATL_API_URL"
+	envSite         = "ATL_SITE"
+	envToken        = "ATL_TOKEN"
 )
 
 // firstOf returns the first non-empty value: the precedence of settings.

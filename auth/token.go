@@ -33,6 +33,12 @@ const maxRereads = 3
 // stale (a token the API refused although it had not expired), it returns
 // a token other than stale, refreshing unless another process already has.
 func (s *Session) token(ctx context.Context, stale string) (*oauth2.Token, error) {
+	if s.envToken != "" {
+		if !store.ValidToken(s.envToken) {
+			return nil, &ConfigError{Setting: "token", Env: envToken, Err: errors.New("ATL_TOKEN is not an OAuth access token")}
+		}
+		return &oauth2.Token{AccessToken: s.envToken, TokenType: "Bearer"}, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if stale == "" && s.tok != nil && s.fresh(s.tok.Expiry) {
@@ -60,7 +66,7 @@ func cloneToken(t *oauth2.Token) *oauth2.Token {
 // fresh reports whether a token that expires at expiry is still worth
 // serving.
 func (s *Session) fresh(expiry time.Time) bool {
-	return expiry.Sub(s.now()) > ExpiryMargin
+	return expiry.Sub(s.now()) > s.minValid
 }
 
 // grantInUse is a stored login ready to be used.

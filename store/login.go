@@ -286,3 +286,16 @@ func (l *Login) Lock(ctx context.Context, wait time.Duration) (unlock func(), er
 }
 
 func (l *Login) profileLockPath() string { return l.store.profileFile(l.name, ".lock") }
+
+// Update changes the login's metadata with change and saves it; it must be
+// called with the lock held.
+func (l *Login) Update(change func(m *Metadata) error) error {
+	m, err := l.Metadata()
+	if err != nil {
+		return err
+	}
+	if err := change(m); err != nil {
+		return err
+	}
+	return l.store.saveMetadata(l.name, m)
+}

@@ -29,18 +29,21 @@ type Site struct {
 
 // Metadata is the non-secret half of a login.
 type Metadata struct {
-	ClientID    string    `json:"client_id"`
-	AuthURL     string    `json:"auth_url"`
-	APIURL      string    `json:"api_url"`
-	CallbackURL string    `json:"callback_url,omitempty"`
-	AccountID   string    `json:"account_id"`
-	Name        string    `json:"name,omitempty"`
-	Email       string    `json:"email,omitempty"`
-	Site        Site      `json:"site"`
-	Scopes      []string  `json:"scopes"`
-	ExpiresAt   time.Time `json:"expires_at,omitzero"`
-	Storage     string    `json:"storage"`
-	LoginAt     time.Time `json:"login_at,omitzero"`
+	ClientID    string `json:"client_id"`
+	AuthURL     string `json:"auth_url"`
+	APIURL      string `json:"api_url"`
+	CallbackURL string `json:"callback_url,omitempty"`
+	AccountID   string `json:"account_id"`
+	Name        string `json:"name,omitempty"`
+	Email       string `json:"email,omitempty"`
+	Site        Site   `json:"site"`
+	// Sites are all the sites the grant reaches, as last listed: what
+	// --site and completion choose from without asking Atlassian.
+	Sites     []Site    `json:"sites,omitempty"`
+	Scopes    []string  `json:"scopes"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	Storage   string    `json:"storage"`
+	LoginAt   time.Time `json:"login_at,omitzero"`
 	// Dead is set when the token endpoint rejected the grant: every later
 	// use fails at once without asking the server again.
 	Dead *DeadGrant `json:"dead,omitempty"`

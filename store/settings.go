@@ -1,17 +1,25 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 )
 
-// Settings are the user's optional defaults from config.json.
+// Settings are the user's optional defaults from config.json, for new
+// logins.
 type Settings struct {
-	ClientID    string `json:"client_id,omitempty"`
-	CallbackURL string `json:"callback_url,omitempty"`
+	ClientID    string   `json:"client_id,omitempty"`
+	CallbackURL string   `json:"callback_url,omitempty"`
+	Scopes      []string `json:"scopes,omitempty"`
+	Site        string   `json:"site,omitempty"` // a site's name, URL or cloud id
 }
 
 // ErrBadSettings reports a config.json that is not valid JSON.
@@ -32,4 +40,66 @@ func (s *Store) Settings() (Settings, error) {
 		return set, fmt.Errorf("%w: %s", ErrBadSettings, path)
 	}
 	return set, nil
+}
+
+// SaveSettings replaces config.json with set, atomically.
+func (s *Store) SaveSettings(set Settings) error {
+	b, err := json.MarshalIndent(set, "", "  ")
+	if err != nil {
+		return err
+	}
+	return s.writePrivate(filepath.Join(s.dir, "config.json"), append(b, '\n'))
+}
+
+// Profiles lists the names of the profiles with a stored login, sorted.
+// It reads only the config directory: no keychain.
+func (s *Store) Profiles() ([]string, error) {
+	if err := s.prepare(false); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(s.profilesDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		if ok && e.Type().IsRegular() && ValidProfileName(name) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// appSecretAccount is the keychain account of an app's client secret,
+// kept by `atl config set client-secret` for logins with that client id.
+func (s *Store) appSecretAccount(clientID string) string {
+	id, isDefault := s.identity()
+	account := "client-secret:" + clientID
+	if !isDefault {
+		sum := sha256.Sum256([]byte(id))
+		account += "@" + hex.EncodeToString(sum[:6])
+	}
+	return account
+}
+
+// SetClientSecret keeps the client secret of app clientID in the
+// keychain, for logins with that client id.
+func (s *Store) SetClientSecret(clientID, secret string) error {
+	return newVault(s.keychain, keychainService).Set(s.appSecretAccount(clientID), secret)
+}
+
+// ClientSecret returns the client secret kept for app clientID, or
+// ErrNotFound.
+func (s *Store) ClientSecret(clientID string) (string, error) {
+	return newVault(s.keychain, keychainService).Get(s.appSecretAccount(clientID))
+}
+
+// DeleteClientSecret removes the client secret kept for app clientID.
+func (s *Store) DeleteClientSecret(clientID string) error {
+	return newVault(s.keychain, keychainService).Delete(s.appSecretAccount(clientID))
 }

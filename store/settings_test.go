@@ -2,9 +2,11 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -13,7 +15,7 @@ import (
 func TestSettings(t *testing.T) {
 	d := testStore(t)
 	s, err := d.Settings()
-	if err != nil || s != (Settings{}) {
+	if err != nil || !reflect.DeepEqual(s, Settings{}) {
 		t.Fatalf("Settings without config.json = %+v, %v; want zero, nil", s, err)
 	}
 	if err := os.MkdirAll(d.Dir(), 0o700); err != nil {
@@ -35,12 +37,12 @@ func TestSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Settings{ClientID: "cid", CallbackURL: "http://localhost:8123/cb"}); s != want {
+	if want := (Settings{ClientID: "cid", CallbackURL: "http://localhost:8123/cb"}); !reflect.DeepEqual(s, want) {
 		t.Errorf("Settings = %+v, want %+v", s, want)
 	}
 
 	write(`{}`, 0o600)
-	if s, err := d.Settings(); err != nil || s != (Settings{}) {
+	if s, err := d.Settings(); err != nil || !reflect.DeepEqual(s, Settings{}) {
 		t.Errorf("Settings of {} = %+v, %v", s, err)
 	}
 
@@ -69,5 +71,70 @@ func TestSettings(t *testing.T) {
 		if !strings.Contains(warn.String(), cfg) {
 			t.Errorf("no warning about %s: %q", cfg, warn.String())
 		}
+	}
+}
+
+func TestSaveSettingsAndProfiles(t *testing.T) {
+	d := testStore(t)
+	if names, err := d.Profiles(); err != nil || len(names) != 0 {
+		t.Fatalf("Profiles of nothing = %q, %v", names, err)
+	}
+	want := Settings{ClientID: "cid", CallbackURL: "http://127.0.0.1:1/cb", Scopes: []string{"offline_access", "read:me"}, Site: "example"}
+	if err := d.SaveSettings(want); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := d.Settings(); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("Settings = %+v, %v", got, err)
+	}
+	if got := mode(t, filepath.Join(d.Dir(), "config.json")); got != 0o600 && runtime.GOOS != "windows" {
+		t.Fatalf("config.json mode %04o", got)
+	}
+	for _, n := range []string{"work", "default", "a.b"} {
+		if err := d.saveMetadata(n, sampleMetadata()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Token and lock files, temp files and strays are not profiles.
+	if err := mustLogin(t, d, "default").Save(sampleMetadata(), sampleGrant()); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := mustLogin(t, d, "work").Lock(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	for _, stray := range []string{"x.tokens.json", ".tmp-y.json-123", "README"} {
+		if err := os.WriteFile(filepath.Join(d.Dir(), "profiles", stray), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if names, err := d.Profiles(); err != nil || strings.Join(names, " ") != "a.b default work" {
+		t.Fatalf("Profiles = %q, %v", names, err)
+	}
+}
+
+func TestClientSecretInTheKeychain(t *testing.T) {
+	keys := newFake(nil)
+	d := New(filepath.Join(t.TempDir(), "atl"), keys)
+	if _, err := d.ClientSecret("cid"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("ClientSecret before = %v", err)
+	}
+	if err := d.SetClientSecret("cid", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := d.ClientSecret("cid"); err != nil || got != "s3cret" {
+		t.Fatalf("ClientSecret = %q, %v", got, err)
+	}
+	if _, err := d.ClientSecret("other"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("another client's secret = %v", err)
+	}
+	if u := keys.users(); len(u) != 1 || !strings.HasPrefix(u[0], "client-secret:cid@") {
+		t.Fatalf("keychain holds %q", u)
+	}
+	if err := d.DeleteClientSecret("cid"); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys.users()) != 0 {
+		t.Fatal("not deleted")
 	}
 }

@@ -68,7 +68,7 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 		_, err = fmt.Fprintln(out, tok.AccessToken)
 		return err
 	}
-	info, err := s.Info()
+	info, err := s.Info(ctx)
 	if err != nil {
 		return err
 	}

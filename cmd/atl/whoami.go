@@ -67,7 +67,7 @@ func runWhoami(ctx context.Context, opts *whoamiOptions) error {
 	if err != nil {
 		return err
 	}
-	info, err := s.Info()
+	info, err := s.Info(ctx)
 	if err != nil {
 		return err
 	}

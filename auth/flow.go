@@ -26,6 +26,13 @@ type flow struct {
 	browserError           func(error)
 	hc                     *http.Client
 	now                    func() time.Time
+	// noBrowser shows the authorize URL itself (the browser may be on
+	// another machine, which cannot reach the start link) and opens none.
+	noBrowser bool
+	// pasted brings the addresses the person pastes; pasteRefused hears
+	// why one cannot complete the login (which keeps waiting).
+	pasted       <-chan string
+	pasteRefused func(error)
 }
 
 // flowResult is what a successful flow yields.
@@ -84,10 +91,11 @@ func authorize(ctx context.Context, f flow) (*flowResult, error) {
 	results := make(chan callbackResult, 1)
 	outcome := make(chan error, 1)
 	pageDone := make(chan struct{})
+	handler := &callbackHandler{
+		cb: cb, state: state, start: start, results: results, outcome: outcome, pageDone: pageDone,
+	}
 	srv := &http.Server{
-		Handler: &callbackHandler{
-			cb: cb, state: state, start: start, results: results, outcome: outcome, pageDone: pageDone,
-		},
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -152,13 +160,18 @@ func authorize(ctx context.Context, f flow) (*flowResult, error) {
 			}
 			_ = srv.Close()
 		}()
+		shown := startURL
+		if f.noBrowser {
+			shown = authURL // to the person's terminal only, never a command line
+		}
 		if f.showURL != nil {
-			f.showURL(startURL)
+			f.showURL(shown)
 		}
 		browserErr := make(chan error, 1)
-		if f.openBrowser != nil {
+		if f.openBrowser != nil && !f.noBrowser {
 			go func() { browserErr <- f.openBrowser(startURL) }()
 		}
+		pasted := f.pasted
 		for {
 			select {
 			case <-gctx.Done():
@@ -170,6 +183,15 @@ func authorize(ctx context.Context, f flow) (*flowResult, error) {
 				continue
 			case err := <-reused:
 				return err
+			case line, ok := <-pasted:
+				if !ok {
+					pasted = nil // no more input: the callback may still come
+					continue
+				}
+				if err := handler.acceptPaste(line); err != nil && f.pasteRefused != nil {
+					f.pasteRefused(err)
+				}
+				continue
 			case r := <-results:
 				accepted = true
 				return exchange(r)

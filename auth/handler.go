@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/atl-cli/atl/internal/termtext"
@@ -110,6 +111,57 @@ func (h *callbackHandler) hostAllowed(host string) bool {
 		}
 	}
 	return false
+}
+
+// PasteError reports a pasted address that cannot complete the login; the
+// login keeps waiting for the right one.
+type PasteError struct{ Reason string }
+
+func (e *PasteError) Error() string { return "that address cannot complete this sign-in: " + e.Reason }
+
+// acceptPaste completes the login with the address the browser was sent
+// to, pasted by the person (the whole address, or its query): it must
+// carry this login's state and a code (or an error), once.
+func (h *callbackHandler) acceptPaste(raw string) error {
+	raw = strings.TrimSpace(raw)
+	query := raw
+	if u, err := url.Parse(raw); err == nil && (u.Scheme != "" || strings.HasPrefix(raw, "/")) {
+		query = u.RawQuery
+	}
+	q, err := url.ParseQuery(strings.TrimPrefix(query, "?"))
+	if err != nil || len(q) == 0 {
+		return &PasteError{Reason: "it is not the address your browser was sent to"}
+	}
+	for _, vs := range q {
+		if len(vs) > 1 {
+			return &PasteError{Reason: "it repeats a parameter"}
+		}
+	}
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(h.state)) != 1 {
+		return &PasteError{Reason: "it belongs to another sign-in (its state does not match this one's)"}
+	}
+	code, errCode := q.Get("code"), q.Get("error")
+	if code == "" && errCode == "" {
+		return &PasteError{Reason: "it holds no authorization code"}
+	}
+	h.mu.Lock()
+	if h.used {
+		h.mu.Unlock()
+		return &PasteError{Reason: "this sign-in is already being completed"}
+	}
+	h.used = true
+	h.mu.Unlock()
+	defer close(h.pageDone) // no page will be written
+	if errCode != "" {
+		var err error = &AuthorizeError{Code: termtext.Clean(errCode, 64), Description: termtext.Clean(q.Get("error_description"), 200)}
+		if errCode == "access_denied" {
+			err = ErrAccessDenied
+		}
+		h.results <- callbackResult{err: err}
+		return nil
+	}
+	h.results <- callbackResult{code: code}
+	return nil
 }
 
 // refused answers a request that is not a browser's navigation (another

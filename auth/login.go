@@ -38,6 +38,17 @@ type LoginOptions struct {
 	// ChooseSite picks the site when the grant reaches several; nil
 	// makes that an error.
 	ChooseSite func(sites []Site) (Site, error)
+
+	// NoBrowser is for a browser on another machine (SSH, a container):
+	// no browser is opened, ShowURL gets the consent page's address
+	// itself, and Pasted brings the address the browser was sent after
+	// consent (which fails to load there), pasted by the person. The
+	// callback listener is up all the same; whichever comes first wins.
+	NoBrowser bool
+	Pasted    <-chan string
+	// PasteRefused hears why a pasted address cannot complete the login
+	// (*PasteError); the login keeps waiting.
+	PasteRefused func(error)
 }
 
 // Login signs the user in with the loopback flow and stores the login
@@ -108,6 +119,7 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 		clientID: clientID, clientSecret: secret, authURL: authURL,
 		callback: cb, scopes: scopes,
 		showURL: opts.ShowURL, openBrowser: opts.OpenBrowser, browserError: opts.BrowserError,
+		noBrowser: opts.NoBrowser, pasted: opts.Pasted, pasteRefused: opts.PasteRefused,
 		hc: s.tokenClient(), now: s.now,
 	})
 	if err != nil {

@@ -156,41 +156,38 @@ func TestKeychainFailureFailsLoginBeforeTheBrowser(t *testing.T) {
 	}
 }
 
-func TestChooseSite(t *testing.T) {
+func TestPromptSite(t *testing.T) {
 	sites := []auth.Site{
 		{ID: "id-1", URL: "https://alpha.atlassian.net", Name: "alpha"},
 		{ID: "id-2", URL: "https://beta.atlassian.net", Name: "Beta"},
 	}
 	for _, tc := range []struct {
-		sites       []auth.Site
-		want, input string
+		input       string
 		interactive bool
 		wantID      string
 		wantUsage   bool
 	}{
-		{sites: sites[:1], wantID: "id-1"},
-		{sites: sites, want: "id-2", wantID: "id-2"},
-		{sites: sites, want: "beta", wantID: "id-2"},
-		{sites: sites, want: "https://beta.atlassian.net/", wantID: "id-2"},
-		{sites: sites, want: "BETA.atlassian.net", wantID: "id-2"},
-		{sites: sites, want: "gamma", wantUsage: true},
-		{sites: sites, wantUsage: true},
-		{sites: sites, interactive: true, input: "x\n2\n", wantID: "id-2"},
-		{sites: sites, interactive: true, input: "", wantUsage: true},
+		{interactive: true, input: "x\n0\n3\n2\n", wantID: "id-2"},
+		{interactive: true, input: "1", wantID: "id-1"},
+		{interactive: true, input: "", wantUsage: true},
+		{interactive: false, wantUsage: true},
 	} {
 		var errOut bytes.Buffer
-		got, err := chooseSite(tc.sites, tc.want, &ioStreams{In: strings.NewReader(tc.input), ErrOut: &errOut, Interactive: tc.interactive})
+		got, err := promptSite(sites, &ioStreams{In: strings.NewReader(tc.input), ErrOut: &errOut, Interactive: tc.interactive})
 		var ue *usageError
 		if tc.wantUsage != errors.As(err, &ue) {
 			t.Errorf("%+v: err = %v", tc, err)
 			continue
 		}
+		if tc.wantUsage && !tc.interactive && err.Error() != "this login reaches 2 sites (alpha https://alpha.atlassian.net, Beta https://beta.atlassian.net): choose one with --site NAME|URL|ID" {
+			t.Errorf("message %q", err)
+		}
 		if !tc.wantUsage && got.ID != tc.wantID {
 			t.Errorf("%+v: got %s", tc, got.ID)
 		}
-	}
-	if _, err := chooseSite(nil, "", &ioStreams{}); err == nil {
-		t.Error("no sites: no error")
+		if tc.interactive && !strings.Contains(errOut.String(), "  2) Beta  https://beta.atlassian.net") {
+			t.Errorf("prompt %q", errOut.String())
+		}
 	}
 }
 
@@ -199,8 +196,8 @@ func TestParseScopes(t *testing.T) {
 	if err != nil || strings.Join(got, " ") != "offline_access read:me read:jira-user" {
 		t.Fatalf("got %v %v", got, err)
 	}
-	if got, _ := parseScopes(nil); strings.Join(got, " ") != strings.Join(auth.DefaultScopes(), " ") {
-		t.Fatalf("default scopes = %v", got)
+	if got, err := parseScopes(nil); got != nil || err != nil {
+		t.Fatalf("no --scopes = %v, %v; want nil (config.json's or the defaults)", got, err)
 	}
 	if _, err := parseScopes([]string{" "}); err == nil {
 		t.Fatal("empty scopes accepted")

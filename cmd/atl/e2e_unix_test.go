@@ -4,10 +4,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -145,5 +148,77 @@ func TestE2EAClientSecretTypedOnATerminalIsNotEchoed(t *testing.T) {
 	}
 	if got := e.srv.LastTokenRequest().Get("client_secret"); got != secret {
 		t.Fatalf("the login used client_secret %q", got)
+	}
+}
+
+var authorizeRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+/authorize\?\S+`)
+
+func TestE2ELoginWithoutABrowserByPastingTheAddress(t *testing.T) {
+	e := newE2E(t, authtest.Options{})
+	opened := filepath.Join(t.TempDir(), "opened")
+	e.env["ATL_BROWSER"] = "touch " + opened // must not run
+	args := []string{"login", "--no-browser", "--timeout", "20s"}
+	if !realKeychain() {
+		args = append(args, "--insecure-storage")
+	}
+	cmd := e.command(args...)
+	tty, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	screen := &lockedBuffer{}
+	go func() { _, _ = io.Copy(screen, tty) }()
+	waitFor := func(what string) {
+		t.Helper()
+		for i := 0; !strings.Contains(screen.String(), what); i++ {
+			if i > 500 {
+				t.Fatalf("the screen never showed %q:\n%s", what, screen.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFor("paste it here, then press Enter")
+	authURL := authorizeRE.FindString(screen.String())
+	if authURL == "" {
+		t.Fatalf("no consent page address on the screen:\n%s", screen.String())
+	}
+	// The browser, on another machine, approves and is sent to an
+	// address it cannot load: note it instead of following it.
+	var landed string
+	port := strings.TrimPrefix(strings.TrimSuffix(e.callback, "/callback"), "http://127.0.0.1:")
+	client := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if req.URL.Port() == port {
+			landed = req.URL.String()
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	if _, _, err := authtest.Browse(context.Background(), client, authURL); err != nil || landed == "" {
+		t.Fatalf("consent: %v, landed %q", err, landed)
+	}
+	forged := regexp.MustCompile(`state=[^&]+`).ReplaceAllString(landed, "state=forged")
+	if _, err := tty.Write([]byte(forged + "\r")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("that address cannot complete this sign-in: it belongs to another sign-in")
+	// A pasted line over 4 KiB, longer than a terminal's canonical line,
+	// with the code and state at its end.
+	base, query, _ := strings.Cut(landed, "?")
+	long := base + "?padding=" + strings.Repeat("x", 5000) + "&" + query
+	if _, err := tty.Write([]byte(long + "\r")); err != nil {
+		t.Fatal(err)
+	}
+	if code := exitCodeOf(cmd.Wait()); code != 0 {
+		t.Fatalf("login: exit %d:\n%s", code, screen.String())
+	}
+	if n := e.srv.Count("token:authorization_code"); n != 1 {
+		t.Fatalf("code exchanges = %d", n)
+	}
+	if _, err := os.Stat(opened); err == nil {
+		t.Fatal("a browser was opened")
+	}
+	if _, errOut, code := e.run("whoami"); code != 0 {
+		t.Fatalf("whoami after the pasted login: exit %d: %s", code, errOut)
 	}
 }

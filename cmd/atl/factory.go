@@ -26,6 +26,11 @@ type ioStreams struct {
 	// ReadPassword, when stdin is a terminal, reads a line from it
 	// without echo; nil otherwise.
 	ReadPassword func() ([]byte, error)
+	// LongLines, when stdin is a terminal, lets it pass lines longer than
+	// its line discipline allows, until restore; nil otherwise.
+	LongLines func() (restore func(), err error)
+	// ErrTerminal reports whether stderr is a terminal (for live status).
+	ErrTerminal bool
 }
 
 // factory holds everything a command needs from the outside world. main
@@ -53,7 +58,9 @@ func newSystemFactory(env environment) *factory {
 	}
 	if term.IsTerminal(int(os.Stdin.Fd())) {
 		io.ReadPassword = func() ([]byte, error) { return term.ReadPassword(int(os.Stdin.Fd())) }
+		io.LongLines = func() (func(), error) { return longLineMode(int(os.Stdin.Fd())) }
 	}
+	io.ErrTerminal = term.IsTerminal(int(os.Stderr.Fd()))
 	return &factory{
 		IO:         io,
 		Getenv:     env.get,

@@ -26,6 +26,7 @@ type loginOptions struct {
 	Timeout           time.Duration
 	InsecureStorage   bool
 	ClientSecretStdin bool
+	NoBrowser         bool
 }
 
 func newLoginCmd(f *factory, g *globalOptions) *cobra.Command {
@@ -43,6 +44,7 @@ default is ` + auth.DefaultCallbackURL + `.` + helpEnv,
 		Example: `  export ATL_CLIENT_ID=...   # from developer.atlassian.com/console/myapps
   atl login
   atl login --site example.atlassian.net
+  atl login --no-browser        # over SSH: open the address anywhere, paste back where it lands
   printf %s "$SECRET" | atl login --client-secret-stdin`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -57,6 +59,7 @@ default is ` + auth.DefaultCallbackURL + `.` + helpEnv,
 	fl.DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "how long to wait for the browser sign-in")
 	fl.BoolVar(&opts.InsecureStorage, "insecure-storage", false, "keep tokens in a private file in the config dir instead of the keychain")
 	fl.BoolVar(&opts.ClientSecretStdin, "client-secret-stdin", false, "read the client secret from standard input (it is then kept in the keychain)")
+	fl.BoolVar(&opts.NoBrowser, "no-browser", false, "open no browser: print the address to open on any machine, then paste back the address the browser lands on")
 	return cmd
 }
 
@@ -79,24 +82,45 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 			return err
 		}
 	}
-	info, err := s.Login(ctx, auth.LoginOptions{
+	status := newStatusLine(f.IO.ErrOut, f.IO.ErrTerminal && !opts.NoBrowser, f.Now)
+	defer status.stop()
+	lo := auth.LoginOptions{
 		ClientID:        opts.ClientID,
 		ClientSecret:    secret,
 		CallbackURL:     opts.CallbackURL,
 		Scopes:          scopes,
+		Site:            opts.Site,
 		InsecureStorage: opts.InsecureStorage,
 		Timeout:         opts.Timeout,
-		ShowURL: func(url string) {
-			fmt.Fprintf(f.IO.ErrOut, "Opening your browser to sign in. If it does not open, visit:\n\n  %s\n\nWaiting for the sign-in (up to %s)…\n", url, opts.Timeout)
-		},
-		OpenBrowser: f.openBrowser,
+		OpenBrowser:     f.openBrowser,
 		BrowserError: func(err error) {
-			fmt.Fprintf(f.IO.ErrOut, "Could not open a browser (%s): open the URL above by hand.\n", oneLine(err.Error()))
+			status.println(fmt.Sprintf("Could not open a browser (%s): open the address above by hand.", oneLine(err.Error())))
 		},
 		ChooseSite: func(sites []auth.Site) (auth.Site, error) {
-			return chooseSite(sites, opts.Site, f.IO)
+			status.stop()
+			return promptSite(sites, f.IO)
 		},
-	})
+	}
+	if opts.NoBrowser {
+		lines, restore := readPastes(f.IO)
+		defer restore()
+		lo.NoBrowser, lo.Pasted = true, lines
+		lo.ShowURL = func(url string) {
+			fmt.Fprintf(f.IO.ErrOut, "Open this address in a browser on any machine and approve the access:\n\n  %s\n\n"+
+				"The browser is then sent to an address on this machine (%s…), which fails to load there: that is expected.\n"+
+				"Copy that address from the browser's address bar and paste it here, then press Enter (waiting up to %s):\n", url, callbackPrefix(f, opts), opts.Timeout)
+		}
+		lo.PasteRefused = func(err error) {
+			fmt.Fprintf(f.IO.ErrOut, "%s. Paste the address the browser was sent to after you approved:\n", oneLine(err.Error()))
+		}
+	} else {
+		lo.ShowURL = func(url string) {
+			fmt.Fprintf(f.IO.ErrOut, "Opening your browser to sign in. If it does not open, visit:\n\n  %s\n\n", url)
+			status.start(fmt.Sprintf("Waiting for the sign-in (up to %s)", opts.Timeout))
+		}
+	}
+	info, err := s.Login(ctx, lo)
+	status.stop()
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("login interrupted: %w", err)
 	}
@@ -110,25 +134,16 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	return nil
 }
 
-// chooseSite picks the site: the one --site names, the only one, or one
-// the user picks at a prompt.
-func chooseSite(sites []auth.Site, want string, io *ioStreams) (auth.Site, error) {
-	if len(sites) == 0 {
-		return auth.Site{}, auth.ErrNoSite
-	}
-	if want != "" {
-		for _, s := range sites {
-			if siteMatches(s, want) {
-				return s, nil
-			}
-		}
-		return auth.Site{}, usageErrorf("no site matches --site %q; this login reaches: %s", want, siteList(sites))
-	}
-	if len(sites) == 1 {
-		return sites[0], nil
-	}
+// callbackPrefix is how the address the browser lands on begins.
+func callbackPrefix(f *factory, opts *loginOptions) string {
+	return firstNonEmpty(opts.CallbackURL, f.Getenv("ATL_CALLBACK_URL"), "http://127.0.0.1:PORT/…")
+}
+
+// promptSite has the person pick one of several sites on a terminal;
+// elsewhere it fails, listing them.
+func promptSite(sites []auth.Site, io *ioStreams) (auth.Site, error) {
 	if !io.Interactive {
-		return auth.Site{}, usageErrorf("this login reaches %d sites (%s): choose one with --site NAME|URL|ID", len(sites), siteList(sites))
+		return auth.Site{}, usageErrorf("this login reaches %d sites (%s): choose one with --site NAME|URL|ID", len(sites), auth.SiteList(sites))
 	}
 	fmt.Fprintln(io.ErrOut, "This login reaches several sites:")
 	for i, s := range sites {
@@ -147,26 +162,11 @@ func chooseSite(sites []auth.Site, want string, io *ioStreams) (auth.Site, error
 	}
 }
 
-func siteMatches(s auth.Site, want string) bool {
-	norm := func(u string) string {
-		u = strings.ToLower(strings.TrimSpace(u))
-		u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
-		return strings.TrimRight(u, "/")
-	}
-	return want == s.ID || strings.EqualFold(want, s.Name) || norm(want) == norm(s.URL)
-}
-
-func siteList(sites []auth.Site) string {
-	names := make([]string, len(sites))
-	for i, s := range sites {
-		names[i] = s.Name + " " + s.URL
-	}
-	return strings.Join(names, ", ")
-}
-
+// parseScopes reads --scopes: none given is nil (config.json's, else the
+// defaults).
 func parseScopes(flag []string) ([]string, error) {
 	if len(flag) == 0 {
-		return auth.DefaultScopes(), nil
+		return nil, nil
 	}
 	var out []string
 	for _, f := range flag {
@@ -212,4 +212,13 @@ func readSecret(r io.Reader) (string, error) {
 		return "", usageErrorf("--client-secret-stdin: nothing on standard input")
 	}
 	return secret, nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }

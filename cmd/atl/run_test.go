@@ -261,7 +261,7 @@ func TestRunLogin(t *testing.T) {
 		{
 			name: "no browser, timeout", opts: func(o *loginOptions) { o.Timeout = 100 * time.Millisecond }, code: 1,
 			stderr: "Opening your browser to sign in. If it does not open, visit:\n\n  <URL>\n\nWaiting for the sign-in (up to 100ms)…\n" +
-				"Could not open a browser (no browser in tests): open the URL above by hand.\n" +
+				"Could not open a browser (no browser in tests): open the address above by hand.\n" +
 				"atl: no sign-in within 100ms; run `atl login` again (with a longer --timeout if you need more time)\n",
 		},
 	} {

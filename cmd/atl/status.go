@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// statusLine is what atl shows while it waits: on a terminal one live line
+// on stderr, redrawn every second with the time elapsed; elsewhere a plain
+// line, once.
+type statusLine struct {
+	w    io.Writer
+	live bool
+	now  func() time.Time
+
+	mu      sync.Mutex
+	text    string
+	since   time.Time
+	running bool
+	done    chan struct{}
+	stopped chan struct{}
+}
+
+func newStatusLine(w io.Writer, live bool, now func() time.Time) *statusLine {
+	return &statusLine{w: w, live: live, now: now}
+}
+
+// start shows text until stop.
+func (s *statusLine) start(text string) {
+	if !s.live {
+		fmt.Fprintln(s.w, text+"…")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		return
+	}
+	s.text, s.since, s.running = text, s.now(), true
+	s.done, s.stopped = make(chan struct{}), make(chan struct{})
+	s.drawLocked()
+	go func() {
+		defer close(s.stopped)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.done:
+				return
+			case <-t.C:
+				s.mu.Lock()
+				s.drawLocked()
+				s.mu.Unlock()
+			}
+		}
+	}()
+}
+
+// clearLine returns the terminal's cursor to the start of a blank line.
+const clearLine = "\r\x1b[K"
+
+func (s *statusLine) drawLocked() {
+	fmt.Fprintf(s.w, "%s%s… %s (Ctrl-C to cancel)", clearLine, s.text, s.now().Sub(s.since).Round(time.Second))
+}
+
+// println prints a line of its own, above the status line.
+func (s *statusLine) println(line string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.running {
+		fmt.Fprintln(s.w, line)
+		return
+	}
+	fmt.Fprint(s.w, clearLine+line+"\n")
+	s.drawLocked()
+}
+
+// stop removes the status line; it may be called more than once.
+func (s *statusLine) stop() {
+	s.mu.Lock()
+	if !s.running {
+		s.mu.Unlock()
+		return
+	}
+	s.running = false
+	close(s.done)
+	s.mu.Unlock()
+	<-s.stopped
+	fmt.Fprint(s.w, clearLine)
+}

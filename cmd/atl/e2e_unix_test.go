@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -220,5 +221,33 @@ func TestE2ELoginWithoutABrowserByPastingTheAddress(t *testing.T) {
 	}
 	if _, errOut, code := e.run("whoami"); code != 0 {
 		t.Fatalf("whoami after the pasted login: exit %d: %s", code, errOut)
+	}
+}
+
+func TestE2EUnderWSLWithoutALinuxBrowserWindowsOpensIt(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("WSL is Linux")
+	}
+	e := newE2E(t, authtest.Options{})
+	delete(e.env, "ATL_BROWSER")
+	bin := t.TempDir()
+	record := filepath.Join(bin, "record")
+	// No xdg-open, x-www-browser or www-browser on PATH: only wslview.
+	script := fmt.Sprintf("#!/bin/sh\nprintf '%%s\\n' \"$@\" > %s.args\nenv > %s.env\n(%s browse \"$1\" >/dev/null 2>&1 &)\nexit 0\n", record, record, sandboxBin)
+	if err := os.WriteFile(filepath.Join(bin, "wslview"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e.env["PATH"] = bin
+	e.env["WSL_DISTRO_NAME"] = "Debian"
+	e.login()
+	args, err := os.ReadFile(record + ".args")
+	if err != nil {
+		t.Fatalf("wslview was not run: %v", err)
+	}
+	if m := urlRE.FindString(string(args)); m == "" || strings.TrimSpace(string(args)) != m {
+		t.Fatalf("wslview's arguments %q", args)
+	}
+	if env, _ := os.ReadFile(record + ".env"); strings.Contains(string(env), "e2e-client-secret-value") {
+		t.Fatal("wslview's environment holds the client secret")
 	}
 }

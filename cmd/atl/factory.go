@@ -68,7 +68,7 @@ func newSystemFactory(env environment) *factory {
 		Now:        time.Now,
 		HTTPClient: &http.Client{Timeout: 30 * time.Second},
 		Keychain:   store.Keyring{},
-		OpenURL:    openSystemBrowser,
+		OpenURL:    func(url string) error { return openSystemBrowser(url, env.get) },
 	}
 }
 
@@ -156,8 +156,14 @@ func takeEnvironment() environment {
 
 func (e environment) get(name string) string { return e[envKey(name)] }
 
-func openSystemBrowser(url string) error {
-	// pkg/browser writes the opener's output to these; keep ours clean.
+// openSystemBrowser opens url in the system's browser (pkg/browser), and
+// on Linux under WSL, when no Linux browser exists, in Windows' (see
+// windowsBrowser). Its output never reaches atl's.
+func openSystemBrowser(url string, getenv func(string) string) error {
 	browser.Stdout, browser.Stderr = io.Discard, io.Discard
-	return browser.OpenURL(url)
+	err := browser.OpenURL(url)
+	if err != nil && underWSL(getenv) {
+		return windowsBrowser(url)
+	}
+	return err
 }

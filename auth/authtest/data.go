@@ -121,8 +121,28 @@ func (s *Server) handleProjects(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleSearch pages through the issues in Jira's token style:
-// nextPageToken and isLast (enhanced JQL search).
+// nextPageToken and isLast (enhanced JQL search), asked for in the query
+// (GET) or in a JSON body (POST).
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		var b struct {
+			JQL           string `json:"jql"`
+			NextPageToken string `json:"nextPageToken"`
+			MaxResults    int    `json:"maxResults"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"errorMessages": []string{"Invalid JSON body."}})
+			return
+		}
+		q := url.Values{"jql": {b.JQL}}
+		if b.NextPageToken != "" {
+			q.Set("nextPageToken", b.NextPageToken)
+		}
+		if b.MaxResults > 0 {
+			q.Set("maxResults", strconv.Itoa(b.MaxResults))
+		}
+		r.URL.RawQuery = q.Encode()
+	}
 	start := 0
 	if tok := r.URL.Query().Get("nextPageToken"); tok != "" {
 		var err error

@@ -359,6 +359,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /ex/jira/{cloudid}/rest/api/3/myself", s.handleMyself)
 	mux.HandleFunc("GET /ex/jira/{cloudid}/rest/api/3/project/search", s.data("projects", "read:jira-work", s.handleProjects))
 	mux.HandleFunc("GET /ex/jira/{cloudid}/rest/api/3/search/jql", s.data("search", "read:jira-work", s.handleSearch))
+	mux.HandleFunc("POST /ex/jira/{cloudid}/rest/api/3/search/jql", s.data("search", "read:jira-work", s.handleSearch))
 	mux.HandleFunc("POST /ex/jira/{cloudid}/rest/api/3/issue", s.data("create-issue", "write:jira-work", s.handleCreateIssue))
 	mux.HandleFunc("GET /ex/jira/{cloudid}/rest/api/3/issue/{key}", s.data("issue", "read:jira-work", s.handleIssue))
 	mux.HandleFunc("GET /ex/confluence/{cloudid}/wiki/api/v2/spaces", s.data("spaces", "read:space:confluence", s.handleSpaces))

@@ -59,12 +59,18 @@ func advise(err error, inv invocation) (code int, advice string) {
 		port     *auth.PortInUseError
 		timeout  *auth.SignInTimeoutError
 		trust    *store.TrustError
+		site     *auth.SiteNotFoundError
+		paste    *auth.PasteError
 	)
 	switch {
 	case errors.As(err, &usage):
 		return exitUsage, ""
 	case errors.As(err, &config):
 		return exitUsage, configAdvice(config, inv)
+	case errors.As(err, &site):
+		return exitUsage, "pick one with --site NAME|URL|ID (`atl sites` lists them)"
+	case errors.As(err, &paste):
+		return exitError, ""
 	case errors.As(err, &login):
 		return exitLogin, "run `" + loginCommand(login.Profile) + "`"
 	case errors.Is(err, context.Canceled):
@@ -111,6 +117,10 @@ func configAdvice(e *auth.ConfigError, inv invocation) string {
 		return "use the callback URL registered for the app, with --callback-url or ATL_CALLBACK_URL"
 	case e.Setting == "profile":
 		return ""
+	case e.Setting == "site":
+		return "pick one with --site NAME|URL|ID or ATL_SITE"
+	case e.Env == "ATL_TOKEN":
+		return "unset ATL_TOKEN to use the stored login"
 	}
 	return "fix " + e.Env
 }

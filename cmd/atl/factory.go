@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"os"
@@ -31,6 +32,9 @@ type ioStreams struct {
 	LongLines func() (restore func(), err error)
 	// ErrTerminal reports whether stderr is a terminal (for live status).
 	ErrTerminal bool
+	// OutTerminal reports whether stdout is a terminal (for colour and
+	// for cleaning server text).
+	OutTerminal bool
 }
 
 // factory holds everything a command needs from the outside world. main
@@ -49,6 +53,23 @@ type factory struct {
 	Retry    auth.RetryPolicy
 	// Location is the time zone times are shown in; nil is the local one.
 	Location *time.Location
+	// Sleep waits before a retry; nil waits on the clock.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// sleep waits d, or until ctx ends.
+func (f *factory) sleep(ctx context.Context, d time.Duration) error {
+	if f.Sleep != nil {
+		return f.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func newSystemFactory(env environment) *factory {
@@ -61,6 +82,7 @@ func newSystemFactory(env environment) *factory {
 		io.LongLines = func() (func(), error) { return longLineMode(int(os.Stdin.Fd())) }
 	}
 	io.ErrTerminal = term.IsTerminal(int(os.Stderr.Fd()))
+	io.OutTerminal = term.IsTerminal(int(os.Stdout.Fd()))
 	return &factory{
 		IO:         io,
 		Getenv:     env.get,
@@ -72,9 +94,9 @@ func newSystemFactory(env environment) *factory {
 	}
 }
 
-// session opens the stored login of profile, as every command does.
-func (f *factory) session(profile string) (*auth.Session, error) {
-	return auth.OpenWith(auth.Options{
+// options are the Session options every command uses.
+func (f *factory) options(profile string) auth.Options {
+	return auth.Options{
 		Profile:    profile,
 		Keychain:   f.Keychain,
 		Getenv:     f.Getenv,
@@ -83,7 +105,22 @@ func (f *factory) session(profile string) (*auth.Session, error) {
 		LockWait:   f.LockWait,
 		Retry:      f.Retry,
 		Warn:       f.IO.ErrOut,
-	})
+	}
+}
+
+// session opens the stored login of profile, as every command does, with
+// options changed by each mod.
+func (f *factory) session(profile string, mods ...func(*auth.Options)) (*auth.Session, error) {
+	o := f.options(profile)
+	for _, mod := range mods {
+		mod(&o)
+	}
+	return auth.OpenWith(o)
+}
+
+// withSite is the session option of a --site flag.
+func withSite(site string) func(*auth.Options) {
+	return func(o *auth.Options) { o.Site = site }
 }
 
 // localTime is t in the time zone times are shown in.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/atl-cli/atl/auth"
 	"github.com/spf13/cobra"
 )
 
@@ -11,25 +12,67 @@ import (
 const revokeURL = "https://id.atlassian.com/manage-profile/apps"
 
 type logoutOptions struct {
-	f *factory
-	g *globalOptions
+	f   *factory
+	g   *globalOptions
+	All bool
 }
 
 func newLogoutCmd(f *factory, g *globalOptions) *cobra.Command {
 	opts := &logoutOptions{f: f, g: g}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "logout",
 		Short: "Remove the stored login from this machine",
 		Long: `Remove the stored tokens (keychain or file) and metadata of the login.
 
 This forgets the login on this machine only. To revoke the app's access to
 your account everywhere, remove it at ` + revokeURL + `.`,
-		Example: `  atl logout`,
-		Args:    noArgs,
+		Example: `  atl logout
+  atl logout --profile work
+  atl logout --all`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.All {
+				return runLogoutAll(cmd.Context(), opts)
+			}
 			return runLogout(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.All, "all", false, "remove every stored login")
+	return cmd
+}
+
+// runLogoutAll removes every stored login, going on past one that fails.
+func runLogoutAll(ctx context.Context, opts *logoutOptions) error {
+	names, err := auth.Profiles(opts.f.options(""))
+	if err != nil {
+		return err
+	}
+	w := opts.f.IO.ErrOut
+	var first error
+	removed := 0
+	for _, name := range names {
+		s, err := opts.f.session(name)
+		if err == nil {
+			_, err = s.Logout(ctx)
+		}
+		if err != nil {
+			fmt.Fprintf(w, "Could not remove profile %q: %s\n", name, oneLine(err.Error()))
+			if first == nil {
+				first = fmt.Errorf("profile %q: %w", name, err)
+			}
+			continue
+		}
+		removed++
+		fmt.Fprintf(w, "Removed profile %q.\n", name)
+	}
+	if removed == 0 && first == nil {
+		fmt.Fprintln(w, "No stored logins; nothing to remove.")
+		return nil
+	}
+	if removed > 0 {
+		fmt.Fprintf(w, "To revoke atl's access to your account, remove the app at %s\n", revokeURL)
+	}
+	return first
 }
 
 func runLogout(ctx context.Context, opts *logoutOptions) error {

@@ -50,7 +50,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err: err}
 	})
-	root.CompletionOptions.DisableDefaultCmd = true
+	root.CompletionOptions.HiddenDefaultCmd = false
 
 	defProfile := f.Getenv("ATL_PROFILE")
 	if defProfile == "" {
@@ -58,12 +58,15 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 	}
 	root.PersistentFlags().BoolVar(&g.Debug, "debug", false, "trace HTTP requests on stderr, secrets redacted (env ATL_DEBUG=1)")
 	root.PersistentFlags().StringVar(&g.Profile, "profile", defProfile, "name of the stored login to use (env ATL_PROFILE)")
+	_ = root.RegisterFlagCompletionFunc("profile", completeProfiles(f))
 
 	root.AddCommand(
 		newLoginCmd(f, g),
 		newWhoamiCmd(f, g),
 		newTokenCmd(f, g),
 		newLogoutCmd(f, g),
+		newSitesCmd(f, g),
+		newAPICmd(f, g),
 	)
 	return root
 }

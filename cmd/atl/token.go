@@ -7,13 +7,17 @@ import (
 	"io"
 	"time"
 
+	"github.com/atl-cli/atl/auth"
 	"github.com/spf13/cobra"
 )
 
 type tokenOptions struct {
-	f    *factory
-	g    *globalOptions
-	JSON bool
+	f        *factory
+	g        *globalOptions
+	JSON     bool
+	Header   bool
+	MinValid time.Duration
+	Site     string
 }
 
 func newTokenCmd(f *factory, g *globalOptions) *cobra.Command {
@@ -28,13 +32,21 @@ refreshes it (one refresh across all concurrent atl processes), stores the
 rotated refresh token, and prints the new access token. Messages go to stderr.
 Exit code 4 means there is no usable login: run atl login.`,
 		Example: `  curl -H "Authorization: Bearer $(atl token)" https://api.atlassian.com/me
-  atl token --json | jq -r .expires_at`,
+  curl -H "$(atl token --header)" https://api.atlassian.com/me
+  atl token --min-valid 10m     # a token good for 10 more minutes at least
+  atl token --json | jq -r .expires_at
+  ATL_TOKEN=... atl api rest/api/3/myself   # CI: a token from elsewhere, no keychain`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runToken(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the token with its expiry, site and scopes as JSON")
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.JSON, "json", false, "print the token with its expiry, site and scopes as JSON")
+	fl.BoolVar(&opts.Header, "header", false, "print an HTTP header: Authorization: Bearer TOKEN")
+	fl.DurationVar(&opts.MinValid, "min-valid", 0, "refresh first unless the token stays valid this long (at most 59m; at least 1m is always kept)")
+	fl.StringVar(&opts.Site, "site", "", "the site for --json's cloud_id and site_url: name, URL or cloud id (env ATL_SITE)")
+	_ = cmd.RegisterFlagCompletionFunc("site", completeSites(f, g))
 	return cmd
 }
 
@@ -54,8 +66,18 @@ type tokenJSON struct {
 	Scopes      []string `json:"scopes"`
 }
 
+// maxMinValid bounds --min-valid below an access token's life (1 hour),
+// so that a refreshed token always satisfies it.
+const maxMinValid = 59 * time.Minute
+
 func runToken(ctx context.Context, opts *tokenOptions) error {
-	s, err := opts.f.session(opts.g.Profile)
+	if opts.MinValid < 0 || opts.MinValid > maxMinValid {
+		return usageErrorf("--min-valid must be between 0 and %s (an access token lives an hour)", maxMinValid)
+	}
+	if opts.JSON && opts.Header {
+		return usageErrorf("--json and --header cannot go together")
+	}
+	s, err := opts.f.session(opts.g.Profile, withSite(opts.Site), func(o *auth.Options) { o.MinValid = opts.MinValid })
 	if err != nil {
 		return err
 	}
@@ -64,7 +86,11 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 		return err
 	}
 	out := opts.f.IO.Out
-	if !opts.JSON {
+	switch {
+	case opts.Header:
+		_, err = fmt.Fprintln(out, "Authorization: Bearer "+tok.AccessToken)
+		return err
+	case !opts.JSON:
 		_, err = fmt.Fprintln(out, tok.AccessToken)
 		return err
 	}
@@ -72,9 +98,13 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 	if err != nil {
 		return err
 	}
+	expires := ""
+	if !tok.Expiry.IsZero() { // unknown for ATL_TOKEN
+		expires = tok.Expiry.UTC().Format(time.RFC3339)
+	}
 	return printJSON(out, tokenJSON{
 		AccessToken: tok.AccessToken,
-		ExpiresAt:   tok.Expiry.UTC().Format(time.RFC3339),
+		ExpiresAt:   expires,
 		TokenType:   "Bearer",
 		CloudID:     info.Site.ID,
 		SiteURL:     info.Site.URL,

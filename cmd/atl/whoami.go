@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/atl-cli/atl/auth"
@@ -15,6 +16,8 @@ type whoamiOptions struct {
 	f    *factory
 	g    *globalOptions
 	JSON bool
+	All  bool
+	Site string
 }
 
 func newWhoamiCmd(f *factory, g *globalOptions) *cobra.Command {
@@ -23,15 +26,26 @@ func newWhoamiCmd(f *factory, g *globalOptions) *cobra.Command {
 		Use:   "whoami",
 		Short: "Show who you are logged in as, on which site, with which scopes",
 		Long: `Ask Atlassian who the stored login belongs to, refreshing the token as
-needed, so a success proves the login works.`,
+needed, so a success proves the login works.
+
+With --all, describe every stored login from what is stored, asking no one:
+account, site, whether the token is still valid, where it is kept.`,
 		Example: `  atl whoami
-  atl whoami --json | jq -r .site.url`,
+  atl whoami --json | jq -r .site.url
+  atl whoami --all`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.All {
+				return runWhoamiAll(cmd.Context(), opts)
+			}
 			return runWhoami(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print as JSON")
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.JSON, "json", false, "print as JSON")
+	fl.BoolVar(&opts.All, "all", false, "describe every stored login, from what is stored")
+	fl.StringVar(&opts.Site, "site", "", "ask on this site instead of the current one: name, URL or cloud id (env ATL_SITE)")
+	_ = cmd.RegisterFlagCompletionFunc("site", completeSites(f, g))
 	return cmd
 }
 
@@ -50,7 +64,7 @@ type whoamiJSON struct {
 
 func runWhoami(ctx context.Context, opts *whoamiOptions) error {
 	f := opts.f
-	s, err := f.session(opts.g.Profile)
+	s, err := f.session(opts.g.Profile, withSite(opts.Site))
 	if err != nil {
 		return err
 	}
@@ -77,11 +91,15 @@ func runWhoami(ctx context.Context, opts *whoamiOptions) error {
 		Email:     user.Email,
 		Site:      auth.Site{ID: info.Site.ID, URL: info.Site.URL, Name: info.Site.Name},
 		Scopes:    info.Scopes,
-		ExpiresAt: tok.Expiry.UTC().Format(time.RFC3339),
 		Profile:   info.Profile,
 		Storage:   info.Storage,
 		AuthURL:   info.AuthURL,
 		APIURL:    info.APIURL,
+	}
+	validity := "from the environment (ATL_TOKEN); its expiry is unknown"
+	if !tok.Expiry.IsZero() {
+		out.ExpiresAt = tok.Expiry.UTC().Format(time.RFC3339)
+		validity = "valid until " + f.localTime(tok.Expiry).Format(time.RFC3339)
 	}
 	if opts.JSON {
 		return printJSON(f.IO.Out, out)
@@ -93,10 +111,10 @@ func runWhoami(ctx context.Context, opts *whoamiOptions) error {
 	fmt.Fprintf(w, "%s (account %s) on %s\n", c(describeUser(user)), c(out.AccountID), c(out.Site.URL))
 	fmt.Fprintf(w, "  site:    %s (cloud id %s)\n", c(out.Site.Name), c(out.Site.ID))
 	fmt.Fprintf(w, "  scopes:  %s\n", c(strings.Join(out.Scopes, " ")))
-	fmt.Fprintf(w, "  token:   valid until %s\n", f.localTime(tok.Expiry).Format(time.RFC3339))
+	fmt.Fprintf(w, "  token:   %s\n", validity)
 	fmt.Fprintf(w, "  stored:  %s\n", c(out.Storage))
 	// Servers other than Atlassian's are worth knowing about.
-	if out.AuthURL != auth.DefaultAuthURL {
+	if out.AuthURL != "" && out.AuthURL != auth.DefaultAuthURL {
 		fmt.Fprintf(w, "  auth:    %s\n", c(out.AuthURL))
 	}
 	if out.APIURL != auth.DefaultAPIURL {
@@ -112,4 +130,96 @@ func describeUser(u *auth.User) string {
 		s += " <" + u.Email + ">"
 	}
 	return s
+}
+
+type profileJSON struct {
+	Profile   string    `json:"profile"`
+	Current   bool      `json:"current"`
+	AccountID string    `json:"account_id,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Email     string    `json:"email,omitempty"`
+	Site      auth.Site `json:"site"`
+	ExpiresAt string    `json:"expires_at,omitempty"`
+	Valid     bool      `json:"token_valid"`
+	Dead      string    `json:"dead,omitempty"`
+	Storage   string    `json:"storage,omitempty"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// runWhoamiAll describes every stored login from its metadata alone.
+func runWhoamiAll(ctx context.Context, opts *whoamiOptions) error {
+	f := opts.f
+	names, err := auth.Profiles(f.options(""))
+	if err != nil {
+		return err
+	}
+	var all []profileJSON
+	for _, name := range names {
+		p := profileJSON{Profile: name, Current: name == opts.g.Profile}
+		s, err := f.session(name, func(o *auth.Options) { o.Getenv = withoutEnvToken(f.Getenv) })
+		var info *auth.Info
+		if err == nil {
+			info, err = s.Info(ctx)
+		}
+		if err != nil {
+			p.Error = oneLine(err.Error())
+			all = append(all, p)
+			continue
+		}
+		p.AccountID, p.Name, p.Email = info.User.AccountID, info.User.Name, info.User.Email
+		p.Site = auth.Site{ID: info.Site.ID, URL: info.Site.URL, Name: info.Site.Name}
+		p.Storage, p.Dead = info.Storage, info.Dead
+		if !info.Expiry.IsZero() {
+			p.ExpiresAt = info.Expiry.UTC().Format(time.RFC3339)
+			p.Valid = info.Dead == "" && info.Expiry.After(f.Now())
+		}
+		all = append(all, p)
+	}
+	if opts.JSON {
+		if all == nil {
+			all = []profileJSON{}
+		}
+		return printJSON(f.IO.Out, all)
+	}
+	if len(all) == 0 {
+		fmt.Fprintln(f.IO.ErrOut, "No stored logins: run `atl login`.")
+		return nil
+	}
+	c := func(s string) string { return termtext.Clean(s, 200) }
+	tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
+	for _, p := range all {
+		mark := " "
+		if p.Current {
+			mark = "*"
+		}
+		state := ""
+		switch {
+		case p.Error != "":
+			state = p.Error
+		case p.Dead != "":
+			state = "stopped working: run `" + loginCommand(p.Profile) + "`"
+		case p.Valid:
+			state = "token valid until " + f.localTime(mustParse(p.ExpiresAt)).Format(time.RFC3339)
+		default:
+			state = "token expired (refreshed when next used)"
+		}
+		who := describeUser(&auth.User{Name: p.Name, Email: p.Email})
+		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\t%s\n", mark, c(p.Profile), c(who), c(p.Site.URL), state, c(p.Storage))
+	}
+	return tw.Flush()
+}
+
+func mustParse(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
+}
+
+// withoutEnvToken hides ATL_TOKEN, for what describes stored logins.
+func withoutEnvToken(getenv func(string) string) func(string) string {
+	return func(k string) string {
+		if k == "ATL_TOKEN" {
+			return ""
+		}
+		return getenv(k)
+	}
 }

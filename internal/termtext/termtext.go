@@ -34,6 +34,21 @@ func Clean(s string, max int) string {
 	return b.String()
 }
 
+// Lines is Clean for text of several lines: newlines and tabs are kept,
+// every other control character and escape sequence removed, and nothing
+// is cut.
+func Lines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		parts := strings.Split(l, "\t")
+		for j, p := range parts {
+			parts[j] = Clean(p, len(p)+1)
+		}
+		lines[i] = strings.Join(parts, "\t")
+	}
+	return strings.Join(lines, "\n")
+}
+
 // OneLine folds s onto one line (runs of white space become one space)
 // and cleans it, keeping at most max runes.
 func OneLine(s string, max int) string {

@@ -74,3 +74,10 @@ func FuzzClean(f *testing.F) {
 		}
 	})
 }
+
+func TestLines(t *testing.T) {
+	in := "line 1\n\tindented \x1b[31mred\x1b[0m\r\nbell\x07\n\x1b]0;title\x07end"
+	if got, want := Lines(in), "line 1\n\tindented red\nbell\nend"; got != want {
+		t.Fatalf("Lines = %q, want %q", got, want)
+	}
+}

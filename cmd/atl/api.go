@@ -1,0 +1,502 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/atl-cli/atl/internal/jsoncolor"
+	"github.com/atl-cli/atl/internal/termtext"
+	"github.com/itchyny/gojq"
+	"github.com/spf13/cobra"
+)
+
+// maxBodySize bounds a request body and each response atl api reads.
+const maxBodySize = 64 << 20
+
+type apiOptions struct {
+	f *factory
+	g *globalOptions
+
+	Path        string
+	Method      string
+	Headers     []string
+	Fields      []string
+	TypedFields []string
+	Input       string
+	Include     bool
+	Silent      bool
+	JQ          string
+	Paginate    bool
+	Slurp       bool
+	Product     string
+	Site        string
+}
+
+func newAPICmd(f *factory, g *globalOptions) *cobra.Command {
+	opts := &apiOptions{f: f, g: g}
+	cmd := &cobra.Command{
+		Use:   "api PATH",
+		Short: "Call the Jira or Confluence REST API as the logged-in user",
+		Long: `Call Atlassian's REST API with the login's token, refreshing it as needed.
+
+PATH is relative to the site's Jira API, {API}/ex/jira/{cloudid}/ (with
+--product confluence, {API}/ex/confluence/{cloudid}/), or an absolute URL on
+the API server. -f and -F build a JSON body (or, for GET and with --input, the
+query): -f key=value is a string; -F key=value is typed (numbers, true, false,
+null; @file and @- read a file or stdin); a[b]=c nests, a[]=x appends.
+
+The response body goes to stdout, as it is (indented and coloured JSON on a
+terminal; NO_COLOR turns colour off). An HTTP status of 400 or more exits 1,
+with the body on stdout and one line on stderr. 429 and 503 are retried after
+Atlassian's Retry-After (at most 60 s, said on stderr), three times.
+
+--paginate follows Jira's offset pages (startAt/total/isLast), Jira's token
+pages (nextPageToken/isLast) and Confluence's cursor pages (_links.next, Link),
+printing each page as it comes; with --jq or --slurp, the pages are merged
+into one result (their items in one list) first.`,
+		Example: `  atl api rest/api/3/myself
+  atl api rest/api/3/search/jql -f jql='project = OPS' -f fields=summary --paginate --jq '.issues[].key'
+  atl api -X POST rest/api/3/issue -f fields[project][key]=OPS -f fields[summary]='Disk full' -f fields[issuetype][name]=Task
+  atl api --product confluence wiki/api/v2/spaces --paginate --slurp
+  atl api rest/api/3/project/search --paginate --jq '.values[].key'`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("atl api takes one PATH (e.g. rest/api/3/myself); see `atl api --help`")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Path = args[0]
+			return runAPI(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.Method, "method", "X", "", "HTTP method (default GET, or POST with -f, -F or --input)")
+	fl.StringArrayVarP(&opts.Headers, "header", "H", nil, "add a request header, 'Name: value' (repeatable)")
+	fl.StringArrayVarP(&opts.Fields, "raw-field", "f", nil, "add a string parameter key=value (repeatable)")
+	fl.StringArrayVarP(&opts.TypedFields, "field", "F", nil, "add a typed parameter key=value: number, true, false, null, @file (repeatable)")
+	fl.StringVar(&opts.Input, "input", "", "send FILE (- for stdin) as the request body")
+	fl.BoolVarP(&opts.Include, "include", "i", false, "print the status line and headers before the body")
+	fl.BoolVar(&opts.Silent, "silent", false, "print no body")
+	fl.StringVarP(&opts.JQ, "jq", "q", "", "filter the JSON response with a jq expression (gojq)")
+	fl.BoolVar(&opts.Paginate, "paginate", false, "follow the pages until the last one")
+	fl.BoolVar(&opts.Slurp, "slurp", false, "with --paginate, print one result merging the pages")
+	fl.StringVar(&opts.Product, "product", "jira", "jira or confluence: the API a relative PATH is under")
+	fl.StringVar(&opts.Site, "site", "", "the site to call: name, URL or cloud id (env ATL_SITE; default the login's)")
+	_ = cmd.RegisterFlagCompletionFunc("site", completeSites(f, g))
+	_ = cmd.RegisterFlagCompletionFunc("product", cobra.FixedCompletions([]string{"jira", "confluence"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// apiStatusError is an answer of 400 or more: its body is on stdout.
+type apiStatusError struct {
+	method, path string
+	status       int
+}
+
+func (e *apiStatusError) Error() string {
+	return fmt.Sprintf("%s %s: HTTP %d %s", e.method, e.path, e.status, http.StatusText(e.status))
+}
+
+func runAPI(ctx context.Context, opts *apiOptions) error {
+	f := opts.f
+	if opts.Product != "jira" && opts.Product != "confluence" {
+		return usageErrorf("--product must be jira or confluence, not %q", opts.Product)
+	}
+	if opts.Slurp && !opts.Paginate {
+		return usageErrorf("--slurp goes with --paginate")
+	}
+	var jq *gojq.Code
+	if opts.JQ != "" {
+		q, err := gojq.Parse(opts.JQ)
+		if err == nil {
+			jq, err = gojq.Compile(q)
+		}
+		if err != nil {
+			return usageErrorf("--jq: %v", err)
+		}
+	}
+	header, err := parseHeaders(opts.Headers)
+	if err != nil {
+		return err
+	}
+	fields, err := parseFields(opts.Fields, opts.TypedFields, f.IO.In)
+	if err != nil {
+		return err
+	}
+	var raw []byte
+	if opts.Input != "" {
+		if raw, err = readInput(opts.Input, f.IO.In); err != nil {
+			return err
+		}
+	}
+	method := strings.ToUpper(opts.Method)
+	if method == "" {
+		method = http.MethodGet
+		if len(fields) > 0 || opts.Input != "" {
+			method = http.MethodPost
+		}
+	}
+
+	s, err := f.session(opts.g.Profile, withSite(opts.Site))
+	if err != nil {
+		return err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return err
+	}
+	if info.Dead != "" {
+		_, err := s.TokenSource(ctx).Token() // says it plainly
+		return err
+	}
+	base := info.APIURL + "/ex/" + opts.Product + "/" + url.PathEscape(info.Site.ID)
+	target, err := apiURL(opts.Path, base, info.APIURL)
+	if err != nil {
+		return err
+	}
+	req := pageRequest{url: target}
+	switch {
+	case opts.Input != "":
+		q := target.Query()
+		query(q, fields)
+		target.RawQuery = q.Encode()
+		if header.Get("Content-Type") == "" {
+			header.Set("Content-Type", "application/json")
+		}
+	case method == http.MethodGet || method == http.MethodHead || method == http.MethodDelete:
+		q := target.Query()
+		query(q, fields)
+		target.RawQuery = q.Encode()
+	case len(fields) > 0:
+		if req.body, err = body(fields); err != nil {
+			return err
+		}
+		header.Set("Content-Type", "application/json")
+	}
+	if header.Get("Accept") == "" {
+		header.Set("Accept", "application/json")
+	}
+
+	c := &apiCall{opts: opts, hc: s.Client(ctx), header: header, method: method, raw: raw, jq: jq,
+		color: f.IO.OutTerminal && f.Getenv("NO_COLOR") == "", terminal: f.IO.OutTerminal}
+	var pages []any
+	for {
+		resp, body, err := c.do(ctx, req)
+		if err != nil {
+			return err
+		}
+		if err := c.printHead(resp); err != nil {
+			return err
+		}
+		if resp.StatusCode >= 400 {
+			c.printBody(body)
+			return &apiStatusError{method: method, path: req.url.Path, status: resp.StatusCode}
+		}
+		merging := opts.Paginate && (opts.Slurp || jq != nil)
+		if !merging {
+			if jq != nil {
+				if err := c.printJQ(body); err != nil {
+					return err
+				}
+			} else {
+				c.printBody(body)
+			}
+		}
+		if !opts.Paginate {
+			return nil
+		}
+		page, err := decodePage(body)
+		if err != nil {
+			return fmt.Errorf("--paginate: page %d is not JSON", len(pages)+1)
+		}
+		pages = append(pages, page)
+		obj, _ := page.(map[string]any)
+		next, err := nextPage(req, resp.Header, obj, info.APIURL+"/ex/confluence/"+url.PathEscape(info.Site.ID), info.APIURL)
+		if err != nil {
+			return err
+		}
+		if next == nil {
+			if merging {
+				merged, _ := json.Marshal(merge(pages))
+				if jq != nil {
+					return c.printJQ(merged)
+				}
+				c.printBody(merged)
+			}
+			return nil
+		}
+		if len(pages) >= maxPages {
+			return fmt.Errorf("--paginate: stopped after %d pages", maxPages)
+		}
+		req = *next
+	}
+}
+
+// maxPages bounds how many pages --paginate fetches.
+const maxPages = 10000
+
+// apiURL resolves PATH: relative to base, or absolute on the API server
+// (or on Atlassian's, which the client maps onto the API in use).
+func apiURL(path, base, api string) (*url.URL, error) {
+	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
+		u, err := url.Parse(path)
+		if err != nil {
+			return nil, usageErrorf("%q is not a URL", path)
+		}
+		a, _ := url.Parse(api)
+		if (u.Scheme == a.Scheme && u.Host == a.Host) || (u.Scheme == "https" && u.Host == "api.atlassian.com") {
+			return u, nil
+		}
+		return nil, usageErrorf("%s is not on the API server (%s): atl api sends the token there only", u.Host, a.Host)
+	}
+	u, err := url.Parse(base + "/" + strings.TrimLeft(path, "/"))
+	if err != nil {
+		return nil, usageErrorf("%q is not a path", path)
+	}
+	return u, nil
+}
+
+func parseHeaders(hs []string) (http.Header, error) {
+	h := http.Header{}
+	for _, line := range hs {
+		name, value, ok := strings.Cut(line, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			return nil, usageErrorf("-H %q: want 'Name: value'", line)
+		}
+		if strings.EqualFold(name, "Authorization") {
+			return nil, usageErrorf("-H: atl api sends the login's Authorization itself")
+		}
+		h.Add(name, strings.TrimSpace(value))
+	}
+	return h, nil
+}
+
+func readInput(name string, stdin io.Reader) ([]byte, error) {
+	var r io.Reader = stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, usageErrorf("--input: %v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxBodySize+1))
+	if err != nil {
+		return nil, fmt.Errorf("--input: %w", err)
+	}
+	if len(b) > maxBodySize {
+		return nil, usageErrorf("--input is larger than %d bytes", maxBodySize)
+	}
+	return b, nil
+}
+
+// apiCall sends the requests of one atl api run and prints the answers.
+type apiCall struct {
+	opts     *apiOptions
+	hc       *http.Client
+	header   http.Header
+	method   string
+	raw      []byte
+	jq       *gojq.Code
+	color    bool
+	terminal bool
+}
+
+// apiRetries is how often a 429 or 503 is retried.
+const apiRetries = 3
+
+// maxRetryWait bounds the wait for one retry.
+const maxRetryWait = 60 * time.Second
+
+// do sends one request, retrying 429 and 503 answers after the wait the
+// server asks for (bounded, said on stderr).
+func (c *apiCall) do(ctx context.Context, pr pageRequest) (*http.Response, []byte, error) {
+	payload := c.raw
+	if pr.body != nil {
+		payload, _ = json.Marshal(pr.body)
+	}
+	for attempt := 1; ; attempt++ {
+		var rd io.Reader
+		if payload != nil {
+			rd = bytes.NewReader(payload)
+		}
+		req, err := http.NewRequestWithContext(ctx, c.method, pr.url.String(), rd)
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, vs := range c.header {
+			req.Header[k] = vs
+		}
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			return nil, nil, unwrapURL(err)
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodySize+1))
+		resp.Body.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s %s: reading the answer: %w", c.method, pr.url.Path, err)
+		}
+		if len(body) > maxBodySize {
+			return nil, nil, fmt.Errorf("%s %s: the answer is larger than %d bytes", c.method, pr.url.Path, maxBodySize)
+		}
+		retryable := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable
+		if !retryable || attempt > apiRetries {
+			return resp, body, nil
+		}
+		wait := retryWait(resp.Header.Get("Retry-After"), attempt, c.opts.f.Now())
+		fmt.Fprintf(c.opts.f.IO.ErrOut, "atl: %s (HTTP %d); trying again in %s (retry %d of %d)\n",
+			map[bool]string{true: "rate limited by Atlassian", false: "Atlassian is unavailable"}[resp.StatusCode == 429],
+			resp.StatusCode, wait, attempt, apiRetries)
+		if err := c.opts.f.sleep(ctx, wait); err != nil {
+			return nil, nil, err
+		}
+	}
+}
+
+// retryWait is the wait Retry-After asks for (seconds or an HTTP date),
+// else a doubling one, at most maxRetryWait.
+func retryWait(v string, attempt int, now time.Time) time.Duration {
+	d := time.Duration(1<<attempt) * time.Second
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		d = time.Duration(s) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now).Round(time.Second)
+	}
+	return min(max(d, 0), maxRetryWait)
+}
+
+func unwrapURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s %s: %w", ue.Op, redactedPath(ue.URL), ue.Err)
+	}
+	return err
+}
+
+func redactedPath(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Path
+	}
+	return "the request"
+}
+
+// printHead prints the status line and headers with --include.
+func (c *apiCall) printHead(resp *http.Response) error {
+	if !c.opts.Include {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s\n", resp.Proto, resp.Status)
+	keys := make([]string, 0, len(resp.Header))
+	for k := range resp.Header {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range resp.Header[k] {
+			fmt.Fprintf(&b, "%s: %s\n", k, v)
+		}
+	}
+	b.WriteString("\n")
+	return c.write(b.String())
+}
+
+// printBody prints a body: on a terminal JSON indented (and coloured),
+// anything else cleaned of control characters; elsewhere as it is.
+func (c *apiCall) printBody(body []byte) {
+	if c.opts.Silent || len(body) == 0 {
+		return
+	}
+	out := c.opts.f.IO.Out
+	if !c.terminal {
+		_, _ = out.Write(body)
+		return
+	}
+	if err := jsoncolor.Write(out, body, c.color); err != nil {
+		_ = c.write(string(body))
+		if !bytes.HasSuffix(body, []byte("\n")) {
+			fmt.Fprintln(out)
+		}
+	}
+}
+
+// write prints text from the server, cleaned on a terminal.
+func (c *apiCall) write(s string) error {
+	if c.terminal {
+		s = termtext.Lines(s)
+	}
+	_, err := io.WriteString(c.opts.f.IO.Out, s)
+	return err
+}
+
+// printJQ prints the results of --jq on body: strings as they are, other
+// values as compact JSON, one a line.
+func (c *apiCall) printJQ(body []byte) error {
+	v, err := decodePage(body)
+	if err != nil {
+		return fmt.Errorf("--jq: the answer is not JSON")
+	}
+	v = plain(v)
+	iter := c.jq.Run(v)
+	for {
+		r, ok := iter.Next()
+		if !ok {
+			return nil
+		}
+		if err, ok := r.(error); ok {
+			var halt *gojq.HaltError
+			if errors.As(err, &halt) && halt.Value() == nil {
+				return nil
+			}
+			return fmt.Errorf("--jq: %v", err)
+		}
+		var line string
+		if s, ok := r.(string); ok {
+			line = s
+		} else {
+			b, err := gojq.Marshal(r)
+			if err != nil {
+				return fmt.Errorf("--jq: %v", err)
+			}
+			line = string(b)
+		}
+		if err := c.write(line + "\n"); err != nil {
+			return err
+		}
+	}
+}
+
+// plain turns json.Numbers into what gojq takes: ints and float64s.
+func plain(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if n, err := strconv.Atoi(x.String()); err == nil {
+			return n
+		}
+		f, _ := x.Float64()
+		return f
+	case []any:
+		for i := range x {
+			x[i] = plain(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = plain(x[k])
+		}
+	}
+	return v
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/atl-cli/atl/auth"
+	"github.com/spf13/cobra"
+)
+
+// Shell completion reads only the config directory: no keychain, no
+// network, so that pressing Tab never waits for either.
+
+// completionOptions are Session options that cannot reach the keychain
+// or the network: ATL_TOKEN and ATL_SITE are ignored.
+func (f *factory) completionOptions(profile string) auth.Options {
+	o := f.options(profile)
+	getenv := withoutEnvToken(f.Getenv)
+	o.Getenv = func(k string) string {
+		if k == "ATL_SITE" {
+			return ""
+		}
+		return getenv(k)
+	}
+	o.Warn = nil
+	return o
+}
+
+// completeProfiles completes the names of the stored logins.
+func completeProfiles(f *factory) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		names, err := auth.Profiles(f.completionOptions(""))
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return matching(names, toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// completeSites completes the names of the sites the login reaches, as
+// last listed.
+func completeSites(f *factory, g *globalOptions) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		s, err := auth.OpenWith(f.completionOptions(g.Profile))
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		info, err := s.Info(context.Background())
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var names []string
+		for _, site := range append([]auth.Site{info.Site}, info.Sites...) {
+			if site.Name != "" && !slices.Contains(names, site.Name) {
+				names = append(names, site.Name)
+			}
+		}
+		return matching(names, toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+func matching(names []string, prefix string) []string {
+	var out []string
+	for _, n := range names {
+		if strings.HasPrefix(strings.ToLower(n), strings.ToLower(prefix)) {
+			out = append(out, n)
+		}
+	}
+	return out
+}

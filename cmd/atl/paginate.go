@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+)
+
+// Atlassian pages its lists in three ways, and atl api --paginate follows
+// each until the last page:
+//   - Jira's offset pages: startAt, maxResults, total, isLast, and the
+//     items (values, issues, …): the next page starts after the items;
+//   - Jira's token pages (enhanced search): nextPageToken until isLast;
+//   - Confluence v2's cursor pages: _links.next (and a Link header), a
+//     path relative to the site's /ex/confluence/{cloudid} base, or an
+//     address on https://api.atlassian.com, mapped onto the API in use.
+
+// itemKeys are the names Jira gives the items of an offset page.
+var itemKeys = []string{"values", "issues", "results", "worklogs", "comments", "changelogs", "histories", "users", "groups"}
+
+// pageItems returns the name and the items of a page's item list.
+func pageItems(page map[string]any) (string, []any) {
+	for _, k := range itemKeys {
+		if items, ok := page[k].([]any); ok {
+			return k, items
+		}
+	}
+	return "", nil
+}
+
+var linkNextRE = regexp.MustCompile(`<([^>]+)>\s*;\s*rel="?next"?`)
+
+// pageRequest is how the next page is asked for.
+type pageRequest struct {
+	url  *url.URL
+	body map[string]any // a JSON body (POST searches), or nil
+}
+
+// nextPage returns the request for the page after page (the response's
+// decoded body), or nil after the last page. confluenceBase is the
+// site's {API}/ex/confluence/{cloudid}; api the API base URL; a link to
+// any other host is an error, and is not followed.
+func nextPage(cur pageRequest, header http.Header, page map[string]any, confluenceBase, api string) (*pageRequest, error) {
+	if isLast, _ := page["isLast"].(bool); isLast {
+		return nil, nil
+	}
+	link := ""
+	if m := linkNextRE.FindStringSubmatch(header.Get("Link")); m != nil {
+		link = m[1]
+	} else if links, ok := page["_links"].(map[string]any); ok {
+		link, _ = links["next"].(string)
+	}
+	if link != "" {
+		next, err := followLink(link, confluenceBase, api)
+		if err != nil {
+			return nil, err
+		}
+		return &pageRequest{url: next}, nil
+	}
+	if token, _ := page["nextPageToken"].(string); token != "" {
+		return cur.with("nextPageToken", token), nil
+	}
+	startAt, isOffset := number(page["startAt"])
+	if !isOffset {
+		return nil, nil
+	}
+	_, items := pageItems(page)
+	next := startAt + len(items)
+	if total, ok := number(page["total"]); len(items) == 0 || (ok && next >= total) {
+		return nil, nil
+	}
+	return cur.with("startAt", next), nil
+}
+
+// with is cur asking for key=value: in the JSON body if there is one,
+// else in the query.
+func (cur pageRequest) with(key string, value any) *pageRequest {
+	u := *cur.url
+	next := &pageRequest{url: &u}
+	if cur.body != nil {
+		next.body = map[string]any{}
+		for k, v := range cur.body {
+			next.body[k] = v
+		}
+		next.body[key] = value
+		return next
+	}
+	q := u.Query()
+	q.Set(key, fmt.Sprint(value))
+	u.RawQuery = q.Encode()
+	return next
+}
+
+// followLink resolves a next-page link: a path is relative to the site's
+// Confluence base; an absolute address must be on the API in use or on
+// Atlassian's (which atl's client maps onto the API in use).
+func followLink(link, confluenceBase, api string) (*url.URL, error) {
+	if len(link) > 0 && link[0] == '/' {
+		return url.Parse(confluenceBase + link)
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return nil, fmt.Errorf("the next page's link is not an address")
+	}
+	base, _ := url.Parse(api)
+	if (u.Scheme == base.Scheme && u.Host == base.Host) || (u.Scheme == "https" && u.Host == "api.atlassian.com") {
+		return u, nil
+	}
+	return nil, fmt.Errorf("the next page's link points at another host (%s): not followed", u.Host)
+}
+
+func number(v any) (int, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		n, err := strconv.Atoi(x.String())
+		return n, err == nil
+	case float64:
+		return int(x), true
+	}
+	return 0, false
+}
+
+// decodePage decodes a page's JSON body, keeping numbers exact.
+func decodePage(body []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("more than one JSON value")
+	}
+	return v, nil
+}
+
+// merge makes one result of pages: arrays are joined; objects become the
+// first page with the items of all the pages, marked as the last page.
+func merge(pages []any) any {
+	if len(pages) == 0 {
+		return nil
+	}
+	if _, ok := pages[0].([]any); ok {
+		var all []any
+		for _, p := range pages {
+			if a, ok := p.([]any); ok {
+				all = append(all, a...)
+			}
+		}
+		return all
+	}
+	first, ok := pages[0].(map[string]any)
+	if !ok {
+		return pages
+	}
+	key, _ := pageItems(first)
+	if key == "" {
+		return pages
+	}
+	out := map[string]any{}
+	for k, v := range first {
+		out[k] = v
+	}
+	var items []any
+	for _, p := range pages {
+		if m, ok := p.(map[string]any); ok {
+			_, its := pageItems(m)
+			items = append(items, its...)
+		}
+	}
+	out[key] = items
+	delete(out, "nextPageToken")
+	if links, ok := out["_links"].(map[string]any); ok {
+		l := map[string]any{}
+		for k, v := range links {
+			if k != "next" {
+				l[k] = v
+			}
+		}
+		out["_links"] = l
+	}
+	if _, ok := out["isLast"]; ok {
+		out["isLast"] = true
+	}
+	if _, ok := out["maxResults"]; ok {
+		out["maxResults"] = len(items)
+	}
+	return out
+}

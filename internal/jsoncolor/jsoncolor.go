@@ -1,0 +1,131 @@
+// Package jsoncolor writes JSON indented, and coloured for a terminal, as
+// jq does, keeping the order of object keys.
+package jsoncolor
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+)
+
+// The colours of jq's default palette.
+const (
+	colorNull   = "\x1b[1;30m"
+	colorPlain  = "\x1b[0;39m" // numbers, true, false
+	colorString = "\x1b[0;32m"
+	colorKey    = "\x1b[34;1m"
+	colorDelim  = "\x1b[1;39m"
+	colorReset  = "\x1b[0m"
+)
+
+// Write writes the JSON value in data to w, indented by two spaces, with
+// colour when color is set. Strings are written as encoding/json escapes
+// them, so no control character in the data reaches w raw. Data that is
+// not one JSON value is an error, and nothing is written.
+func Write(w io.Writer, data []byte, color bool) error {
+	if !json.Valid(data) {
+		return errors.New("not a JSON value")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	p := printer{color: color}
+	type frame struct {
+		object bool
+		n      int  // members or elements so far
+		key    bool // in an object: the next token is a key
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			f := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if f.n > 0 {
+				p.newline(len(stack))
+			}
+			p.paint(colorDelim, string(d))
+			if len(stack) > 0 && stack[len(stack)-1].object {
+				stack[len(stack)-1].key = true
+			}
+			continue
+		}
+		if s, ok := tok.(string); ok && top != nil && top.object && top.key {
+			if top.n > 0 {
+				p.paint(colorDelim, ",")
+			}
+			p.newline(len(stack))
+			p.paint(colorKey, quote(s))
+			p.paint(colorDelim, ":")
+			p.b.WriteByte(' ')
+			top.key = false
+			top.n++
+			continue
+		}
+		if top != nil && !top.object {
+			if top.n > 0 {
+				p.paint(colorDelim, ",")
+			}
+			p.newline(len(stack))
+			top.n++
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			p.paint(colorDelim, string(t))
+			stack = append(stack, frame{object: t == '{', key: t == '{'})
+			continue
+		case nil:
+			p.paint(colorNull, "null")
+		case bool:
+			if t {
+				p.paint(colorPlain, "true")
+			} else {
+				p.paint(colorPlain, "false")
+			}
+		case json.Number:
+			p.paint(colorPlain, t.String())
+		case string:
+			p.paint(colorString, quote(t))
+		}
+		if top != nil && top.object {
+			top.key = true
+		}
+	}
+	p.b.WriteByte('\n')
+	_, err := io.WriteString(w, p.b.String())
+	return err
+}
+
+type printer struct {
+	b     strings.Builder
+	color bool
+}
+
+func (p *printer) paint(color, s string) {
+	if p.color {
+		p.b.WriteString(color + s + colorReset)
+		return
+	}
+	p.b.WriteString(s)
+}
+
+func (p *printer) newline(depth int) {
+	p.b.WriteByte('\n')
+	p.b.WriteString(strings.Repeat("  ", depth))
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s) // escapes control characters, <, > and &
+	return string(b)
+}

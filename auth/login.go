@@ -60,37 +60,18 @@ type LoginOptions struct {
 // as storage, a keychain that does not answer fails the login before the
 // browser opens. Nothing is stored unless Login succeeds.
 func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
-	stored, _ := s.login.Metadata() // a broken or missing login is replaced
-	file, err := s.store.Settings()
+	set, err := s.Settings(opts)
 	if err != nil {
 		return nil, err
 	}
-	if stored == nil {
-		stored = &store.Metadata{}
-	}
-	clientID := firstOf(opts.ClientID, s.getenv(envClientID), stored.ClientID, file.ClientID)
+	stored, file := set.stored, set.file
+	clientID, authURL, apiURL, callbackURL, scopes := set.ClientID, set.AuthURL, set.APIURL, set.CallbackURL, set.Scopes
 	if clientID == "" {
 		return nil, &ConfigError{Setting: "client id", Env: envClientID}
 	}
-	authURL, err := baseURL("auth URL", envAuthURL, firstOf(s.getenv(envAuthURL), stored.AuthURL, DefaultAuthURL))
-	if err != nil {
-		return nil, err
-	}
-	apiURL, err := baseURL("API URL", envAPIURL, firstOf(s.getenv(envAPIURL), stored.APIURL, DefaultAPIURL))
-	if err != nil {
-		return nil, err
-	}
-	callbackURL := firstOf(opts.CallbackURL, s.getenv(envCallbackURL), stored.CallbackURL, file.CallbackURL, DefaultCallbackURL)
 	cb, err := parseCallback(callbackURL)
 	if err != nil {
 		return nil, &ConfigError{Setting: "callback URL", Env: envCallbackURL, Value: callbackURL, Err: err}
-	}
-	scopes := opts.Scopes
-	if len(scopes) == 0 {
-		scopes = file.Scopes
-	}
-	if len(scopes) == 0 {
-		scopes = DefaultScopes()
 	}
 	storage := store.StorageKeychain
 	if opts.InsecureStorage {
@@ -176,6 +157,83 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 	}
 	s.forget()
 	return s.info(m), nil
+}
+
+// Settings are what a login would run with, each resolved in one order
+// (flag > environment > the stored login > config.json > default), and
+// where each came from: "flag", the environment variable's name, "the
+// stored login", "config.json" or "default".
+type Settings struct {
+	ClientID, ClientIDFrom       string // "" when none is set anywhere
+	CallbackURL, CallbackURLFrom string
+	AuthURL, AuthURLFrom         string
+	APIURL, APIURLFrom           string
+	Scopes                       []string
+	ScopesFrom                   string
+
+	stored *store.Metadata
+	file   store.Settings
+}
+
+// Settings resolves the settings a Login with opts (its flags) would use,
+// without logging in. A malformed server URL is a *ConfigError.
+func (s *Session) Settings(opts LoginOptions) (*Settings, error) {
+	stored, _ := s.login.Metadata() // a broken or missing login is replaced
+	file, err := s.store.Settings()
+	if err != nil {
+		return nil, err
+	}
+	if stored == nil {
+		stored = &store.Metadata{}
+	}
+	set := &Settings{stored: stored, file: file}
+	pick := func(values ...[2]string) (string, string) {
+		for _, v := range values {
+			if v[1] != "" {
+				return v[1], v[0]
+			}
+		}
+		return "", ""
+	}
+	set.ClientID, set.ClientIDFrom = pick([2]string{"flag", opts.ClientID}, [2]string{envClientID, s.getenv(envClientID)},
+		[2]string{"the stored login", stored.ClientID}, [2]string{"config.json", file.ClientID})
+	set.CallbackURL, set.CallbackURLFrom = pick([2]string{"flag", opts.CallbackURL}, [2]string{envCallbackURL, s.getenv(envCallbackURL)},
+		[2]string{"the stored login", stored.CallbackURL}, [2]string{"config.json", file.CallbackURL}, [2]string{"default", DefaultCallbackURL})
+	auth, authFrom := pick([2]string{envAuthURL, s.getenv(envAuthURL)}, [2]string{"the stored login", stored.AuthURL}, [2]string{"default", DefaultAuthURL})
+	api, apiFrom := pick([2]string{envAPIURL, s.getenv(envAPIURL)}, [2]string{"the stored login", stored.APIURL}, [2]string{"default", DefaultAPIURL})
+	if set.AuthURL, err = baseURL("auth URL", envAuthURL, auth); err != nil {
+		return nil, err
+	}
+	if set.APIURL, err = baseURL("API URL", envAPIURL, api); err != nil {
+		return nil, err
+	}
+	set.AuthURLFrom, set.APIURLFrom = authFrom, apiFrom
+	switch {
+	case len(opts.Scopes) > 0:
+		set.Scopes, set.ScopesFrom = opts.Scopes, "flag"
+	case len(file.Scopes) > 0:
+		set.Scopes, set.ScopesFrom = file.Scopes, "config.json"
+	default:
+		set.Scopes, set.ScopesFrom = DefaultScopes(), "default"
+	}
+	return set, nil
+}
+
+// CheckCallback checks that url is a callback atl can serve (a loopback
+// http URL with a port) and that its port is free now.
+func CheckCallback(url string) error {
+	cb, err := parseCallback(url)
+	if err != nil {
+		return &ConfigError{Setting: "callback URL", Env: envCallbackURL, Value: url, Err: err}
+	}
+	ls, err := cb.listen()
+	if err != nil {
+		return err
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return nil
 }
 
 // chooseSite picks the site: the one want names, the only one, else the

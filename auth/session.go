@@ -168,7 +168,10 @@ type Info struct {
 	AuthURL  string
 	APIURL   string // in effect: ATL_API_URL, else the login's
 	Storage  string // where the tokens are kept, in words
-	LoginAt  time.Time
+	// InsecureStorage is set when the tokens are in a private file, not
+	// the keychain (atl login --insecure-storage).
+	InsecureStorage bool
+	LoginAt         time.Time
 	// Dead says why Atlassian stopped accepting the login, if it did.
 	Dead string
 	// FromEnv is set when the token comes from ATL_TOKEN: no stored
@@ -229,6 +232,8 @@ func (s *Session) info(m *store.Metadata) *Info {
 		APIURL:   strings.TrimRight(firstOf(s.getenv(envAPIURL), m.APIURL, DefaultAPIURL), "/"),
 		Storage:  s.login.Location(m.Storage).String(),
 		LoginAt:  m.LoginAt,
+
+		InsecureStorage: m.Storage == store.StorageFile,
 	}
 }
 

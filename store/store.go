@@ -116,3 +116,13 @@ func (s *Store) Login(name string) (*Login, error) {
 	}
 	return &Login{store: s, name: name}, nil
 }
+
+// CheckKeychain makes sure the keychain answers (an item that is not there
+// is a fine answer).
+func (s *Store) CheckKeychain() error {
+	_, err := s.keychain.Get(keychainService, "probe")
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return nil
+}

@@ -109,3 +109,30 @@ func notOwned(path string, fi fs.FileInfo, wantDir bool, owner uint32, ownerKnow
 	}
 	return nil
 }
+
+// Check runs the trust checks on the config directory and every file in it
+// atl uses, changing nothing: nil, or the first *TrustError.
+func (s *Store) Check() error {
+	if err := s.prepare(false); err != nil {
+		return err
+	}
+	paths := []string{filepath.Join(s.dir, "config.json")}
+	if entries, err := os.ReadDir(s.profilesDir()); err == nil {
+		for _, e := range entries {
+			paths = append(paths, filepath.Join(s.profilesDir(), e.Name()))
+		}
+	}
+	for _, p := range paths {
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := checkOwned(p, fi, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -170,7 +170,7 @@ func parseScopes(flag []string) ([]string, error) {
 	}
 	var out []string
 	for _, f := range flag {
-		for _, s := range strings.Fields(f) {
+		for _, s := range strings.FieldsFunc(f, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
 			if !slices.Contains(out, s) {
 				out = append(out, s)
 			}
@@ -178,6 +178,11 @@ func parseScopes(flag []string) ([]string, error) {
 	}
 	if len(out) == 0 {
 		return nil, usageErrorf("--scopes is empty")
+	}
+	for _, s := range out {
+		if strings.ContainsAny(s, "\"\\") || strings.ContainsFunc(s, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+			return nil, usageErrorf("scope %q is not a scope", s)
+		}
 	}
 	return out, nil
 }

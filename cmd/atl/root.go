@@ -67,6 +67,8 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 		newLogoutCmd(f, g),
 		newSitesCmd(f, g),
 		newAPICmd(f, g),
+		newConfigCmd(f, g),
+		newDoctorCmd(f, g),
 	)
 	return root
 }

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/atl-cli/atl/auth"
+	"github.com/atl-cli/atl/store"
+	"github.com/spf13/cobra"
+)
+
+// configKeys are the settings atl config manages, in config.json, for new
+// logins; client-secret goes to the keychain.
+var configKeys = []string{"client-id", "callback-url", "scopes", "site", "client-secret"}
+
+type configOptions struct {
+	f        *factory
+	g        *globalOptions
+	ClientID string
+}
+
+func newConfigCmd(f *factory, g *globalOptions) *cobra.Command {
+	opts := &configOptions{f: f, g: g}
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Show or change the defaults for new logins",
+		Long: `Show or change the defaults for new logins, kept in config.json in atl's
+config directory: client-id, callback-url, scopes and site. client-secret is
+read from stdin (without echo on a terminal) into the keychain, for the
+client id in use; it is never shown.
+
+Flags and environment variables come first, then the stored login, then these.`,
+		Example: `  atl config set client-id 8fJ2…
+  atl config set callback-url http://127.0.0.1:8123/callback
+  atl config set scopes "offline_access read:jira-user read:jira-work read:me"
+  printf %s "$SECRET" | atl config set client-secret
+  atl config list`,
+		Args: noArgs,
+	}
+	keys := cobra.FixedCompletions(configKeys, cobra.ShellCompDirectiveNoFileComp)
+	list := &cobra.Command{
+		Use: "list", Short: "Show every setting", Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runConfigList(opts) },
+	}
+	get := &cobra.Command{
+		Use: "get KEY", Short: "Show one setting", Args: exactArgs(1, "atl config get KEY"), ValidArgsFunction: keys,
+		RunE: func(cmd *cobra.Command, args []string) error { return runConfigGet(opts, args[0]) },
+	}
+	set := &cobra.Command{
+		Use: "set KEY [VALUE]", Short: "Change a setting (client-secret: read from stdin)", Args: cobra.RangeArgs(1, 2), ValidArgsFunction: keys,
+		RunE: func(cmd *cobra.Command, args []string) error { return runConfigSet(cmd.Context(), opts, args) },
+	}
+	set.Flags().StringVar(&opts.ClientID, "client-id", "", "with client-secret: the app it belongs to (default the client id in use)")
+	unset := &cobra.Command{
+		Use: "unset KEY", Short: "Remove a setting", Args: exactArgs(1, "atl config unset KEY"), ValidArgsFunction: keys,
+		RunE: func(cmd *cobra.Command, args []string) error { return runConfigUnset(opts, args[0]) },
+	}
+	unset.Flags().StringVar(&opts.ClientID, "client-id", "", "with client-secret: the app it belongs to (default the client id in use)")
+	cmd.AddCommand(list, get, set, unset)
+	return cmd
+}
+
+func exactArgs(n int, usage string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErrorf("usage: %s", usage)
+		}
+		return nil
+	}
+}
+
+func (f *factory) store() (*store.Store, error) {
+	dir, err := store.ConfigDir(f.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	s := store.New(dir, f.Keychain)
+	s.Warn = f.IO.ErrOut
+	return s, nil
+}
+
+// configClientID is the client id a client secret belongs to.
+func (opts *configOptions) configClientID(set store.Settings) (string, error) {
+	id := firstNonEmpty(opts.ClientID, opts.f.Getenv("ATL_CLIENT_ID"), set.ClientID)
+	if id == "" {
+		return "", usageErrorf("no client id to keep the secret for: pass --client-id, or `atl config set client-id` first")
+	}
+	return id, nil
+}
+
+func configValue(st *store.Store, set store.Settings, key string, opts *configOptions) (string, error) {
+	switch key {
+	case "client-id":
+		return set.ClientID, nil
+	case "callback-url":
+		return set.CallbackURL, nil
+	case "scopes":
+		return strings.Join(set.Scopes, " "), nil
+	case "site":
+		return set.Site, nil
+	case "client-secret":
+		id := firstNonEmpty(opts.ClientID, opts.f.Getenv("ATL_CLIENT_ID"), set.ClientID)
+		if id == "" {
+			return "", nil
+		}
+		_, err := st.ClientSecret(id)
+		switch {
+		case err == nil:
+			return "(set in the keychain for " + id + ")", nil
+		case errors.Is(err, store.ErrNotFound):
+			return "", nil
+		}
+		return "", err
+	}
+	return "", usageErrorf("unknown setting %q: use one of %s", key, strings.Join(configKeys, ", "))
+}
+
+func runConfigList(opts *configOptions) error {
+	st, err := opts.f.store()
+	if err != nil {
+		return err
+	}
+	set, err := st.Settings()
+	if err != nil {
+		return err
+	}
+	for _, k := range configKeys {
+		v, err := configValue(st, set, k, opts)
+		if err != nil {
+			v = "(" + oneLine(err.Error()) + ")"
+		}
+		fmt.Fprintf(opts.f.IO.Out, "%s=%s\n", k, v)
+	}
+	return nil
+}
+
+func runConfigGet(opts *configOptions, key string) error {
+	st, err := opts.f.store()
+	if err != nil {
+		return err
+	}
+	set, err := st.Settings()
+	if err != nil {
+		return err
+	}
+	v, err := configValue(st, set, key, opts)
+	if err != nil {
+		return err
+	}
+	if v == "" {
+		return &silentError{code: exitError} // like git config: unset exits 1
+	}
+	_, err = fmt.Fprintln(opts.f.IO.Out, v)
+	return err
+}
+
+func runConfigSet(_ context.Context, opts *configOptions, args []string) error {
+	st, err := opts.f.store()
+	if err != nil {
+		return err
+	}
+	set, err := st.Settings()
+	if err != nil {
+		return err
+	}
+	key := args[0]
+	if key == "client-secret" {
+		if len(args) != 1 {
+			return usageErrorf("atl config set client-secret reads the secret from stdin, never from the command line")
+		}
+		id, err := opts.configClientID(set)
+		if err != nil {
+			return err
+		}
+		secret, err := readClientSecret(opts.f.IO)
+		if err != nil {
+			return err
+		}
+		if err := st.SetClientSecret(id, secret); err != nil {
+			return err
+		}
+		fmt.Fprintf(opts.f.IO.ErrOut, "Kept the client secret of %s in the keychain.\n", id)
+		return nil
+	}
+	if len(args) != 2 {
+		return usageErrorf("usage: atl config set %s VALUE", key)
+	}
+	value := strings.TrimSpace(args[1])
+	switch key {
+	case "client-id":
+		set.ClientID = value
+	case "callback-url":
+		if err := auth.CheckCallback(value); err != nil {
+			var pe *auth.PortInUseError
+			if !errors.As(err, &pe) { // in use now is no reason to refuse it
+				return err
+			}
+		}
+		set.CallbackURL = value
+	case "scopes":
+		scopes, err := parseScopes([]string{value})
+		if err != nil || scopes == nil {
+			return usageErrorf("scopes: give at least one, space or comma separated")
+		}
+		set.Scopes = scopes
+	case "site":
+		set.Site = value
+	default:
+		return usageErrorf("unknown setting %q: use one of %s", key, strings.Join(configKeys, ", "))
+	}
+	return st.SaveSettings(set)
+}
+
+func runConfigUnset(opts *configOptions, key string) error {
+	st, err := opts.f.store()
+	if err != nil {
+		return err
+	}
+	set, err := st.Settings()
+	if err != nil {
+		return err
+	}
+	switch key {
+	case "client-id":
+		set.ClientID = ""
+	case "callback-url":
+		set.CallbackURL = ""
+	case "scopes":
+		set.Scopes = nil
+	case "site":
+		set.Site = ""
+	case "client-secret":
+		id, err := opts.configClientID(set)
+		if err != nil {
+			return err
+		}
+		return st.DeleteClientSecret(id)
+	default:
+		return usageErrorf("unknown setting %q: use one of %s", key, strings.Join(configKeys, ", "))
+	}
+	return st.SaveSettings(set)
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/atl-cli/atl/auth"
+	"github.com/atl-cli/atl/store"
+	"github.com/spf13/cobra"
+)
+
+type doctorOptions struct {
+	f    *factory
+	g    *globalOptions
+	JSON bool
+}
+
+func newDoctorCmd(f *factory, g *globalOptions) *cobra.Command {
+	opts := &doctorOptions{f: f, g: g}
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check that atl can sign in and serve tokens here, and say how to fix what cannot",
+		Long: `Check, one by one, what atl needs: a client id, a usable callback URL with its
+port free, the keychain, the config directory's ownership and permissions,
+Atlassian's servers (DNS, TLS, proxy), the clock, and the stored login. Each
+failed check says how to fix it. Exit code 0 only when every check passes.`,
+		Example: `  atl doctor
+  atl doctor --profile work --json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runDoctor(cmd.Context(), opts) },
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the checks as JSON: check, ok, detail, fix")
+	return cmd
+}
+
+type check struct {
+	Check  string `json:"check"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+	Fix    string `json:"fix,omitempty"`
+}
+
+func runDoctor(ctx context.Context, opts *doctorOptions) error {
+	f := opts.f
+	var checks []check
+	add := func(name string, ok bool, detail, fix string) {
+		checks = append(checks, check{Check: name, OK: ok, Detail: oneLine(detail), Fix: fix})
+	}
+	s, err := f.session(opts.g.Profile)
+	if err != nil {
+		return err
+	}
+	set, err := s.Settings(auth.LoginOptions{})
+	if err != nil {
+		add("settings", false, err.Error(), "fix the variable named")
+	}
+
+	if set != nil {
+		if set.ClientID == "" {
+			add("client id", false, "no client id is set", "set ATL_CLIENT_ID, or `atl config set client-id ID`, to the client id of your app in the Atlassian developer console")
+		} else {
+			add("client id", true, set.ClientID+" (from "+set.ClientIDFrom+")", "")
+		}
+		err := auth.CheckCallback(set.CallbackURL)
+		var pe *auth.PortInUseError
+		switch {
+		case errors.As(err, &pe):
+			add("callback URL", false, set.CallbackURL+": its port is in use by another program", "stop that program, or register another callback URL for the app and set it with `atl config set callback-url URL`")
+		case err != nil:
+			add("callback URL", false, err.Error(), "register a loopback callback such as "+auth.DefaultCallbackURL+" for the app and set it with `atl config set callback-url URL`")
+		default:
+			add("callback URL", true, set.CallbackURL+" (from "+set.CallbackURLFrom+"), port free", "")
+		}
+	}
+
+	st, err := f.store()
+	if err == nil {
+		err = st.Check()
+	}
+	if err != nil {
+		add("config directory", false, err.Error(), "make it yours and private (chown, chmod 700), or set ATL_CONFIG_DIR to a directory of your own")
+	} else {
+		add("config directory", true, st.Dir()+": yours, private, no links", "")
+	}
+
+	info, infoErr := s.Info(ctx)
+	insecure := infoErr == nil && info.InsecureStorage
+	switch err := keychainCheck(st); {
+	case err == nil:
+		add("keychain", true, keychainName+" answers", "")
+	case insecure:
+		add("keychain", true, "none here ("+oneLine(err.Error())+"); the login keeps its tokens in a private file (--insecure-storage)", "")
+	default:
+		add("keychain", false, err.Error(), "make sure "+keychainHint+"; or, on a machine without a keychain, `atl login --insecure-storage` keeps the tokens in a private file")
+	}
+
+	if set != nil {
+		for _, server := range []struct{ name, url string }{{"auth server", set.AuthURL}, {"API server", set.APIURL}} {
+			date, err := reach(ctx, f.HTTPClient, server.url)
+			if err != nil {
+				add(server.name, false, server.url+": "+err.Error(), reachFix(err))
+				continue
+			}
+			add(server.name, true, server.url+" answers", "")
+			if server.name == "auth server" && !date.IsZero() {
+				skew := f.Now().Sub(date).Round(time.Second)
+				if skew < 0 {
+					skew = -skew
+				}
+				if skew > 2*time.Minute {
+					add("clock", false, fmt.Sprintf("this machine's clock is %s off the server's", skew), "set the clock right (NTP): tokens would look expired, or not yet valid")
+				} else {
+					add("clock", true, fmt.Sprintf("within %s of the server's", max(skew, time.Second)), "")
+				}
+			}
+		}
+	}
+
+	switch {
+	case infoErr != nil:
+		add("login", false, infoErr.Error(), "run `"+loginCommand(s.Profile())+"`")
+	case info.Dead != "":
+		add("login", false, "stopped working: "+info.Dead, "run `"+loginCommand(s.Profile())+"`")
+	default:
+		tok, err := s.TokenSource(ctx).Token()
+		if err != nil {
+			_, fix := advise(err, invocation{command: "token", profile: s.Profile()})
+			add("login", false, err.Error(), fix)
+		} else if info.FromEnv {
+			add("login", true, "ATL_TOKEN from the environment, on "+info.Site.URL, "")
+		} else {
+			add("login", true, fmt.Sprintf("profile %q on %s, token valid until %s", s.Profile(), info.Site.URL, f.localTime(tok.Expiry).Format(time.RFC3339)), "")
+		}
+	}
+
+	failed := 0
+	for _, c := range checks {
+		if !c.OK {
+			failed++
+		}
+	}
+	if opts.JSON {
+		if err := printJSON(f.IO.Out, checks); err != nil {
+			return err
+		}
+	} else {
+		for _, c := range checks {
+			mark := "ok  "
+			if !c.OK {
+				mark = "FAIL"
+			}
+			fmt.Fprintf(f.IO.Out, "%s  %s: %s\n", mark, c.Check, c.Detail)
+			if c.Fix != "" {
+				fmt.Fprintf(f.IO.Out, "      fix: %s\n", c.Fix)
+			}
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "atl: %d of %d checks failed\n", failed, len(checks))
+		return &silentError{code: exitError}
+	}
+	return nil
+}
+
+func keychainCheck(st *store.Store) error {
+	if st == nil {
+		return errors.New("no config directory")
+	}
+	return st.CheckKeychain()
+}
+
+// reach asks server for its root page, as any client would, and returns
+// the time its Date header says.
+func reach(ctx context.Context, hc *http.Client, server string) (time.Time, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, server, nil)
+	if err != nil {
+		return time.Time{}, err
+	}
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.Do(req)
+	if err != nil {
+		return time.Time{}, describeNetError(err)
+	}
+	resp.Body.Close()
+	date, _ := http.ParseTime(resp.Header.Get("Date"))
+	return date, nil
+}
+
+// describeNetError says which step of reaching a server failed.
+func describeNetError(err error) error {
+	var dns *net.DNSError
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var certInvalid x509.CertificateInvalidError
+	var tlsRecord tls.RecordHeaderError
+	var ue *url.Error
+	switch {
+	case errors.As(err, &dns):
+		return fmt.Errorf("DNS: cannot resolve %s", dns.Name)
+	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &certInvalid), errors.As(err, &tlsRecord):
+		return fmt.Errorf("TLS: %v", errors.Unwrap(err))
+	case errors.As(err, &ue) && ue.Timeout():
+		return errors.New("no answer within 10s")
+	case errors.As(err, &ue):
+		return ue.Err
+	}
+	return err
+}
+
+func reachFix(err error) string {
+	msg := err.Error()
+	switch {
+	case len(msg) > 4 && msg[:4] == "DNS:":
+		return "check the network and DNS; behind a proxy, set HTTPS_PROXY (and NO_PROXY)"
+	case len(msg) > 4 && msg[:4] == "TLS:":
+		return "a proxy or firewall may intercept TLS: add its CA to the system's trust store, or check the server URL"
+	}
+	return "check the network, and HTTPS_PROXY/NO_PROXY if you use a proxy"
+}

@@ -251,3 +251,31 @@ func TestE2EUnderWSLWithoutALinuxBrowserWindowsOpensIt(t *testing.T) {
 		t.Fatal("wslview's environment holds the client secret")
 	}
 }
+
+func TestE2EAPIOnATerminalIndentsAndColours(t *testing.T) {
+	e := newE2E(t, authtest.Options{})
+	e.login()
+	for _, noColor := range []bool{false, true} {
+		if noColor {
+			e.env["NO_COLOR"] = "1"
+		}
+		cmd := e.command("api", "rest/api/3/myself")
+		tty, err := pty.Start(cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		screen := &lockedBuffer{}
+		done := make(chan struct{})
+		go func() { _, _ = io.Copy(screen, tty); close(done) }()
+		if code := exitCodeOf(cmd.Wait()); code != 0 {
+			t.Fatalf("exit %d: %s", code, screen.String())
+		}
+		<-done
+		tty.Close()
+		out := strings.ReplaceAll(screen.String(), "\r\n", "\n")
+		colored := strings.Contains(out, "\x1b[34;1m\"accountId\"\x1b[0m")
+		if colored == noColor || !strings.Contains(out, "\n  ") {
+			t.Fatalf("NO_COLOR=%v: colour %v, output %q", noColor, colored, out)
+		}
+	}
+}

@@ -20,9 +20,11 @@ func newRootCmd(f *factory, g *globalOptions) *cobra.Command {
 		Use:   "atl",
 		Short: "Sign in to Atlassian Cloud and serve access tokens to your scripts",
 		Long: `atl signs you in to Atlassian Cloud with OAuth 2.0 (3LO) in your browser,
-keeps the refresh token in your OS keychain, and prints valid access tokens:
+keeps the refresh token in your OS keychain, serves valid access tokens, and
+calls Jira and Confluence for you:
 
   atl login
+  atl api rest/api/3/myself
   curl -H "Authorization: Bearer $(atl token)" https://api.atlassian.com/...
 
 Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
@@ -91,8 +93,11 @@ Environment:
   ATL_API_URL        API server (default ` + auth.DefaultAPIURL + `)
   ATL_CONFIG_DIR     where metadata lives (default: the OS config dir + /atl)
   ATL_PROFILE        the stored login to use (default "default")
+  ATL_SITE           the site to use for one call (as --site): name, URL or cloud id
+  ATL_TOKEN          an access token to use instead of the stored login (CI)
   ATL_DEBUG=1        trace HTTP on stderr with secrets redacted (as --debug)
-  ATL_BROWSER, BROWSER  command to open the browser; the URL is its last argument`
+  ATL_BROWSER, BROWSER  command to open the browser; the URL is its last argument
+  HTTPS_PROXY, NO_PROXY  a proxy for the requests to Atlassian`
 
 // version is the module version atl was built from ("(devel)" for a build
 // from a checkout), with the VCS revision when known.

@@ -111,6 +111,13 @@ type bearerTransport struct {
 }
 
 func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	// The token first: getting it tells the API server (from the token
+	// cache, or the keychain), so that a cache hit reads nothing else.
+	tok, err := t.token("")
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
 	api, err := t.api()
 	if err != nil {
 		closeBody(req)
@@ -124,11 +131,6 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	target := onAPI(req.URL, base)
 	if !sameOrigin(target, base) {
 		return t.base.RoundTrip(req)
-	}
-	tok, err := t.token("")
-	if err != nil {
-		closeBody(req)
-		return nil, err
 	}
 	resp, err := t.base.RoundTrip(withBearer(req, target, tok))
 	if err != nil || resp.StatusCode != http.StatusUnauthorized || t.noRetry {

@@ -24,6 +24,7 @@ type fixture struct {
 	clock  *authtest.Clock
 	dir    string
 	keys   *storetest.Memory
+	cache  store.TokenCache
 	env    map[string]string
 	mu     sync.Mutex
 	sleeps []time.Duration
@@ -31,9 +32,18 @@ type fixture struct {
 
 func newFixture(t testing.TB, opts authtest.Options) *fixture {
 	t.Helper()
+	return newFixtureAt(t, opts, time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), store.NoTokenCache{})
+}
+
+// newFixtureAt is newFixture with its clock at start and the token cache
+// cache. (The token cache keeps entries on the real clock: with a clock in
+// the past, nothing is cached.)
+func newFixtureAt(t testing.TB, opts authtest.Options, start time.Time, cache store.TokenCache) *fixture {
+	t.Helper()
 	f := &fixture{
 		t:     t,
-		clock: authtest.NewClock(time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)),
+		cache: cache,
+		clock: authtest.NewClock(start),
 		keys:  storetest.NewMemory(),
 		dir:   t.TempDir(),
 		env:   map[string]string{},
@@ -64,6 +74,7 @@ func (f *fixture) options() auth.Options {
 	return auth.Options{
 		ConfigDir:  f.dir,
 		Keychain:   f.keys,
+		TokenCache: f.cache,
 		Getenv:     func(k string) string { f.mu.Lock(); defer f.mu.Unlock(); return f.env[k] },
 		HTTPClient: &http.Client{Timeout: 2 * time.Second},
 		Now:        f.clock.Now,
@@ -101,7 +112,7 @@ func (f *fixture) setenv(k, v string) {
 // login is the fixture's stored login, read directly.
 func (f *fixture) login() *store.Login {
 	f.t.Helper()
-	l, err := store.New(f.dir, f.keys).Login("default")
+	l, err := store.New(f.dir, f.keys).WithTokenCache(f.cache).Login("default")
 	if err != nil {
 		f.t.Fatal(err)
 	}

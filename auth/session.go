@@ -55,6 +55,9 @@ type Options struct {
 	Profile   string        // "" = ATL_PROFILE, else "default"
 	ConfigDir string        // "" = ATL_CONFIG_DIR, else the OS user config dir + "/atl"
 	Keychain  store.Backend // nil = the system keychain
+	// TokenCache keeps access tokens where reading one is cheap; nil =
+	// the platform's (the kernel keyring on Linux, none elsewhere).
+	TokenCache store.TokenCache
 	// Getenv reads the environment (ATL_PROFILE, ATL_CONFIG_DIR,
 	// ATL_CLIENT_ID, ATL_CLIENT_SECRET, ATL_CALLBACK_URL, ATL_AUTH_URL,
 	// ATL_API_URL); nil = os.Getenv.
@@ -94,6 +97,7 @@ type Session struct {
 	tok      *oauth2.Token // the access token last served, reused while fresh
 	api      string        // the API base URL of the login, once known
 	envSites []Site        // the sites ATL_TOKEN reaches, once listed
+	from     string        // where the last token served came from
 }
 
 // Open returns the Session of profile ("" = ATL_PROFILE, else
@@ -120,7 +124,7 @@ func OpenWith(o Options) (*Session, error) {
 		}
 		dir = d
 	}
-	st := store.New(dir, o.Keychain)
+	st := store.New(dir, o.Keychain).WithTokenCache(o.TokenCache)
 	st.Warn = o.Warn
 	login, err := st.Login(profile)
 	if err != nil {
@@ -177,6 +181,10 @@ type Info struct {
 	// FromEnv is set when the token comes from ATL_TOKEN: no stored
 	// login is used, and User, Expiry and ClientID are unknown.
 	FromEnv bool
+	// TokenFrom says where the access token the Session holds came from:
+	// the token cache ("the kernel keyring"), "the keychain", "the token
+	// file", or "" before any was served.
+	TokenFrom string
 }
 
 // Info describes the stored login from its metadata, without reading the
@@ -194,6 +202,9 @@ func (s *Session) Info(ctx context.Context) (*Info, error) {
 	if m.Dead != nil {
 		info.Dead = m.Dead.Reason
 	}
+	s.mu.Lock()
+	info.TokenFrom = s.from
+	s.mu.Unlock()
 	if s.site != "" {
 		if info.Site, err = s.pick(ctx, m); err != nil {
 			return nil, err

@@ -44,6 +44,11 @@ func (s *Session) token(ctx context.Context, stale string) (*oauth2.Token, error
 	if stale == "" && s.tok != nil && s.fresh(s.tok.Expiry) {
 		return cloneToken(s.tok), nil
 	}
+	if stale == "" {
+		if tok, ok := s.cached(); ok {
+			return tok, nil
+		}
+	}
 	u, err := s.use()
 	if err != nil {
 		return nil, err
@@ -54,8 +59,43 @@ func (s *Session) token(ctx context.Context, stale string) (*oauth2.Token, error
 			return nil, err
 		}
 	}
+	s.from = "the keychain"
+	if u.meta.Storage == store.StorageFile {
+		s.from = "the token file"
+	}
 	s.tok = &oauth2.Token{AccessToken: g.AccessToken, TokenType: "Bearer", Expiry: g.Expiry}
 	return cloneToken(s.tok), nil
+}
+
+// cached serves the token cache's entry of the login, while it is fresh:
+// the hot path, with no keychain read. It reads only the metadata, and
+// checks the environment as use does. s.mu is held.
+func (s *Session) cached() (*oauth2.Token, bool) {
+	m, err := s.metadata()
+	if err != nil {
+		return nil, false // use says why
+	}
+	if v := s.getenv(envClientID); v != "" && v != m.ClientID {
+		return nil, false
+	}
+	if v := s.getenv(envAuthURL); v != "" && normalizeURL(v) != normalizeURL(firstOf(m.AuthURL, DefaultAuthURL)) {
+		return nil, false
+	}
+	c, ok := s.login.CachedToken(m)
+	if !ok || !s.fresh(c.Expiry) || c.APIURL == "" {
+		return nil, false
+	}
+	api := c.APIURL
+	if v := s.getenv(envAPIURL); v != "" {
+		var err error
+		if api, err = baseURL("API URL", envAPIURL, v); err != nil {
+			return nil, false
+		}
+	}
+	s.api = api
+	s.from = s.store.TokenCacheName()
+	s.tok = &oauth2.Token{AccessToken: c.AccessToken, TokenType: "Bearer", Expiry: c.Expiry}
+	return cloneToken(s.tok), true
 }
 
 func cloneToken(t *oauth2.Token) *oauth2.Token {

@@ -177,10 +177,18 @@ func (l *Login) Save(m *Metadata, g Grant) error {
 	if err := l.setGrant(m, g); err != nil {
 		return err
 	}
-	if old, err := l.Metadata(); err == nil && old.Storage != m.Storage {
+	old, oldErr := l.Metadata()
+	if oldErr == nil && old.Storage != m.Storage {
 		_ = l.vault(old.Storage).Delete(l.account()) // best effort: the new login is stored
 	}
-	return l.store.saveMetadata(l.name, m)
+	if err := l.store.saveMetadata(l.name, m); err != nil {
+		return err
+	}
+	if oldErr == nil {
+		l.dropCached(old)
+	}
+	l.cacheGrant(m, g)
+	return nil
 }
 
 // SaveRefreshed stores the Grant a refresh returned (read back before it
@@ -195,8 +203,10 @@ func (l *Login) SaveRefreshed(m *Metadata, g Grant) error {
 	}
 	m.ExpiresAt = g.Expiry
 	if err := l.store.saveMetadata(l.name, m); err != nil {
+		l.dropCached(m)
 		return fmt.Errorf("saving the login's metadata: %w", err)
 	}
+	l.cacheGrant(m, g)
 	return nil
 }
 
@@ -223,6 +233,7 @@ func (l *Login) setGrant(m *Metadata, g Grant) error {
 // MarkDead records in m and the metadata that Atlassian rejected the
 // grant, so that later uses fail without asking again.
 func (l *Login) MarkDead(m *Metadata, reason string, at time.Time) error {
+	l.dropCached(m)
 	m.Dead = &DeadGrant{At: at.UTC(), Reason: reason}
 	return l.store.saveMetadata(l.name, m)
 }
@@ -236,6 +247,9 @@ func (l *Login) Delete() (bool, error) {
 	var te *TrustError
 	if errors.As(merr, &te) {
 		return false, merr
+	}
+	if merr == nil {
+		l.dropCached(m)
 	}
 	found := false
 	for _, storage := range []string{StorageKeychain, StorageFile} {

@@ -29,6 +29,7 @@ import (
 type Store struct {
 	dir      string
 	keychain Backend
+	cache    TokenCache
 	// Warn receives one-line warnings, such as a permission that was too
 	// open and has been fixed. Nil discards them.
 	Warn io.Writer
@@ -45,7 +46,16 @@ func New(dir string, keychain Backend) *Store {
 	if keychain == nil {
 		keychain = Keyring{}
 	}
-	return &Store{dir: dir, keychain: keychain}
+	return &Store{dir: dir, keychain: keychain, cache: platformCache()}
+}
+
+// WithTokenCache makes the store keep access tokens in c (NoTokenCache{}
+// for none) instead of the platform's cache, and returns it.
+func (s *Store) WithTokenCache(c TokenCache) *Store {
+	if c != nil {
+		s.cache = c
+	}
+	return s
 }
 
 // ErrNoConfigDir reports that no config directory could be found.

@@ -209,9 +209,13 @@ func (e *e2e) expire() {
 }
 
 // breakSecrets replaces the stored secrets with raw, as a damaged keychain
-// item or token file would hold.
+// item or token file would hold, and empties the token cache (which keeps
+// serving its access token until it expires otherwise).
 func (e *e2e) breakSecrets(raw string) {
 	e.t.Helper()
+	if err := e.stored().DropCachedToken(); err != nil {
+		e.t.Fatal(err)
+	}
 	m, err := e.stored().Metadata()
 	if err != nil {
 		e.t.Fatal(err)

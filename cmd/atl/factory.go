@@ -46,6 +46,8 @@ type factory struct {
 	Now        func() time.Time
 	HTTPClient *http.Client
 	Keychain   store.Backend
+	// TokenCache keeps access tokens; nil is the platform's.
+	TokenCache store.TokenCache
 	// OpenURL opens the system browser when neither ATL_BROWSER nor
 	// BROWSER is set.
 	OpenURL  func(url string) error
@@ -99,6 +101,7 @@ func (f *factory) options(profile string) auth.Options {
 	return auth.Options{
 		Profile:    profile,
 		Keychain:   f.Keychain,
+		TokenCache: f.TokenCache,
 		Getenv:     f.Getenv,
 		HTTPClient: f.HTTPClient,
 		Now:        f.Now,

@@ -60,6 +60,7 @@ type whoamiJSON struct {
 	Storage   string    `json:"storage"`
 	AuthURL   string    `json:"auth_url"`
 	APIURL    string    `json:"api_url"`
+	TokenFrom string    `json:"token_from,omitempty"`
 }
 
 func runWhoami(ctx context.Context, opts *whoamiOptions) error {
@@ -95,11 +96,15 @@ func runWhoami(ctx context.Context, opts *whoamiOptions) error {
 		Storage:   info.Storage,
 		AuthURL:   info.AuthURL,
 		APIURL:    info.APIURL,
+		TokenFrom: info.TokenFrom,
 	}
 	validity := "from the environment (ATL_TOKEN); its expiry is unknown"
 	if !tok.Expiry.IsZero() {
 		out.ExpiresAt = tok.Expiry.UTC().Format(time.RFC3339)
 		validity = "valid until " + f.localTime(tok.Expiry).Format(time.RFC3339)
+		if info.TokenFrom != "" {
+			validity += " (from " + info.TokenFrom + ")"
+		}
 	}
 	if opts.JSON {
 		return printJSON(f.IO.Out, out)

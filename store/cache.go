@@ -1,0 +1,115 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+)
+
+// TokenCache keeps access tokens where reading one costs a system call
+// rather than a trip to the keychain: on Linux the kernel keyring
+// (KernelKeyring). The refresh token never goes there. Get returns
+// ErrNotFound on a miss; an error means no cache here, and atl goes on
+// without one.
+type TokenCache interface {
+	Get(key string) ([]byte, error)
+	// Set keeps value under key for ttl at most.
+	Set(key string, value []byte, ttl time.Duration) error
+	Delete(key string) error
+	// Name names the cache for people, e.g. "the kernel keyring".
+	Name() string
+}
+
+// NoTokenCache is a TokenCache that keeps nothing.
+type NoTokenCache struct{}
+
+// Get implements TokenCache.
+func (NoTokenCache) Get(string) ([]byte, error) { return nil, ErrNotFound }
+
+// Set implements TokenCache.
+func (NoTokenCache) Set(string, []byte, time.Duration) error { return nil }
+
+// Delete implements TokenCache.
+func (NoTokenCache) Delete(string) error { return nil }
+
+// Name implements TokenCache.
+func (NoTokenCache) Name() string { return "no cache" }
+
+// Cached is an access token kept in the token cache.
+type Cached struct {
+	AccessToken string
+	Expiry      time.Time
+	APIURL      string // the API server the token is for
+}
+
+type cachedJSON struct {
+	Version     int       `json:"v"`
+	AccessToken string    `json:"access_token"`
+	Expiry      time.Time `json:"expiry"`
+	APIURL      string    `json:"api_url"`
+}
+
+// cacheKey names the login's entry in the token cache: it is derived from
+// the config directory, the profile, the client, the authorization server
+// and the account, so an entry is never found for another of any.
+func (l *Login) cacheKey(m *Metadata) string {
+	id, _ := l.store.identity()
+	sum := sha256.Sum256([]byte(strings.Join([]string{"atl-token-cache/v1", id, l.name, m.ClientID, m.AuthURL, m.AccountID}, "\x00")))
+	return "atl:" + hex.EncodeToString(sum[:16])
+}
+
+// CachedToken returns the access token cached for the login m describes,
+// if there is one.
+func (l *Login) CachedToken(m *Metadata) (Cached, bool) {
+	if m.Dead != nil {
+		return Cached{}, false
+	}
+	b, err := l.store.cache.Get(l.cacheKey(m))
+	if err != nil {
+		return Cached{}, false
+	}
+	var c cachedJSON
+	if json.Unmarshal(b, &c) != nil || c.Version != 1 || !ValidToken(c.AccessToken) || c.Expiry.IsZero() {
+		return Cached{}, false
+	}
+	return Cached{AccessToken: c.AccessToken, Expiry: c.Expiry, APIURL: c.APIURL}, true
+}
+
+// cacheGrant puts g's access token in the cache, until it expires, in
+// place of any other; best effort.
+func (l *Login) cacheGrant(m *Metadata, g Grant) {
+	key := l.cacheKey(m)
+	ttl := time.Until(g.Expiry)
+	if g.AccessToken == "" || ttl <= 0 {
+		_ = l.store.cache.Delete(key)
+		return
+	}
+	b, err := json.Marshal(cachedJSON{Version: 1, AccessToken: g.AccessToken, Expiry: g.Expiry, APIURL: g.APIURL})
+	if err != nil || l.store.cache.Set(key, b, ttl) != nil {
+		_ = l.store.cache.Delete(key)
+	}
+}
+
+// dropCached removes the login's cache entry; best effort.
+func (l *Login) dropCached(m *Metadata) {
+	if err := l.store.cache.Delete(l.cacheKey(m)); err != nil && !errors.Is(err, ErrNotFound) {
+		return
+	}
+}
+
+// TokenCacheName names the cache the store keeps access tokens in.
+func (s *Store) TokenCacheName() string { return s.cache.Name() }
+
+// DropCachedToken removes the login's entry from the token cache, if any:
+// the next use reads the keychain.
+func (l *Login) DropCachedToken() error {
+	m, err := l.Metadata()
+	if err != nil {
+		return err
+	}
+	l.dropCached(m)
+	return nil
+}

@@ -8,19 +8,46 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 
 	"github.com/atl-cli/atl/internal/termtext"
 	"github.com/atl-cli/atl/store"
 )
 
-// What Atlassian's identifiers look like: a cloud id is a UUID, an
-// account id letters, digits, ':', '_' and '-'.
-var (
-	cloudIDRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	accountIDRE = regexp.MustCompile(`^[A-Za-z0-9:_-]{1,128}$`)
-)
+// validCloudID reports whether s is a UUID, as a cloud id is.
+func validCloudID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// validAccountID reports whether s looks like an Atlassian account id:
+// letters, digits, ':', '_' and '-'.
+func validAccountID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == ':' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // maxBody bounds every response body atl reads.
 const maxBody = 1 << 20
@@ -96,7 +123,7 @@ func identify(ctx context.Context, hc *http.Client, api, cloudID string, scopes 
 	if u.AccountID == "" {
 		return nil, fmt.Errorf("cannot tell who signed in (%w): the grant needs read:jira-user (or read:me)", jiraErr)
 	}
-	if !accountIDRE.MatchString(u.AccountID) {
+	if !validAccountID(u.AccountID) {
 		return nil, fmt.Errorf("malformed account id %q in Atlassian's answer", termtext.Clean(u.AccountID, 64))
 	}
 	u.Name, u.Email = termtext.Clean(u.Name, 200), termtext.Clean(u.Email, 200)
@@ -110,12 +137,12 @@ func accessibleResources(ctx context.Context, hc *http.Client, api string) ([]Si
 		return nil, err
 	}
 	for i, r := range rs {
-		if !cloudIDRE.MatchString(r.ID) {
+		if !validCloudID(r.ID) {
 			return nil, fmt.Errorf("malformed cloud id %q in Atlassian's list of sites", termtext.Clean(r.ID, 64))
 		}
 		r.Name = termtext.Clean(r.Name, 100)
 		r.URL = termtext.Clean(r.URL, 200)
-		r.Scopes = slices.DeleteFunc(r.Scopes, func(s string) bool { return !scopeToken.MatchString(s) })
+		r.Scopes = slices.DeleteFunc(r.Scopes, func(s string) bool { return !validScopeToken(s) })
 		r.AvatarURL = ""
 		rs[i] = r
 	}

@@ -2,7 +2,8 @@ package auth
 
 import (
 	"bytes"
-	"html/template"
+	"fmt"
+	"html"
 	"net/http"
 	"strconv"
 )
@@ -12,15 +13,16 @@ const (
 	pageError   = "Sign-in problem"
 )
 
-var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>atl: {{.Title}}</title>
+// page is the listener's one page: title, title, message.
+const page = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>atl: %s</title>
 <style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em}</style>
-</head><body><h1>atl: {{.Title}}</h1><p>{{.Message}}</p></body></html>
-`))
+</head><body><h1>atl: %s</h1><p>%s</p></body></html>
+`
 
-// writePage writes a static page. Every value is HTML-escaped by the
-// template; the headers forbid scripts, framing, and leaking the callback
-// URL (with its code) through a Referer.
+// writePage writes a static page. Every value is HTML-escaped (both are
+// text, in element content); the headers forbid scripts, framing, and
+// leaking the callback URL (with its code) through a Referer.
 func writePage(w http.ResponseWriter, status int, title, message string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -29,7 +31,8 @@ func writePage(w http.ResponseWriter, status int, title, message string) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	var buf bytes.Buffer
-	_ = pageTemplate.Execute(&buf, struct{ Title, Message string }{title, message})
+	title, message = html.EscapeString(title), html.EscapeString(message)
+	fmt.Fprintf(&buf, page, title, title, message)
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())

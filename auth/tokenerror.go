@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -96,15 +95,25 @@ func checkTokenResponse(tok *oauth2.Token, needRefresh bool) error {
 	return nil
 }
 
-// scopeToken is RFC 6749's scope-token: printable ASCII but for space,
-// '"' and '\'.
-var scopeToken = regexp.MustCompile(`^[\x21\x23-\x5b\x5d-\x7e]+$`)
+// validScopeToken reports whether s is RFC 6749's scope-token: printable
+// ASCII but for space, '"' and '\'.
+func validScopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
 
 // validScope reports whether s is a space-separated list of scope tokens
 // (or empty).
 func validScope(s string) bool {
 	for _, t := range strings.Split(s, " ") {
-		if t != "" && !scopeToken.MatchString(t) {
+		if t != "" && !validScopeToken(t) {
 			return false
 		}
 	}

@@ -3,7 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"strings"
 	"time"
 )
 
@@ -48,14 +48,27 @@ func EncodeGrant(g Grant) (string, error) {
 	return string(b), nil
 }
 
-// b64token is RFC 6750's syntax of a bearer token, which Atlassian's
-// access and refresh tokens follow.
-var b64token = regexp.MustCompile(`^[A-Za-z0-9\-._~+/]+=*$`)
-
 // ValidToken reports whether s has the syntax of an OAuth bearer token
-// (RFC 6750 b64token): nothing a terminal or an HTTP header could
-// misread.
-func ValidToken(s string) bool { return len(s) <= MaxSecretSize && b64token.MatchString(s) }
+// (RFC 6750 b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" /
+// "/" ) *"="), which Atlassian's access and refresh tokens follow: nothing
+// a terminal or an HTTP header could misread.
+func ValidToken(s string) bool {
+	if len(s) > MaxSecretSize {
+		return false
+	}
+	body := strings.TrimRight(s, "=")
+	if body == "" {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case isAlnum(c), c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // DecodeGrant parses what EncodeGrant wrote. Anything else (empty,
 // truncated, another version, no refresh token, a token that is not a

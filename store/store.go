@@ -19,7 +19,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 )
@@ -105,14 +104,24 @@ func canonicalDir(dir string) string {
 	return abs
 }
 
-var profileNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
 // ValidProfileName reports whether name can name a profile. A name ending
 // in ".tokens" is refused: its metadata file NAME.tokens.json would be the
 // token file of the profile NAME (compared without case, as macOS and
 // Windows compare file names).
 func ValidProfileName(name string) bool {
-	return profileNameRE.MatchString(name) && !strings.HasSuffix(strings.ToLower(name), ".tokens")
+	if len(name) == 0 || len(name) > 64 || !isAlnum(name[0]) || strings.HasSuffix(strings.ToLower(name), ".tokens") {
+		return false
+	}
+	for i := 1; i < len(name); i++ {
+		if c := name[i]; !isAlnum(c) && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 // ErrInvalidProfileName reports a profile name ValidProfileName refuses.

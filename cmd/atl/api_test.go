@@ -155,3 +155,22 @@ func TestRetryWait(t *testing.T) {
 		}
 	}
 }
+
+func TestLinkNext(t *testing.T) {
+	for header, want := range map[string]string{
+		`</a?cursor=1>; rel="next"`:                "/a?cursor=1",
+		`</a>; rel=next`:                           "/a",
+		`</prev>; rel="prev", </next>; rel="next"`: "/next",
+		`</b>; title="x"; REL="next last"`:         "/b",
+		`</a>; rel="prev"`:                         "",
+		`/a; rel="next"`:                           "",
+		`</a>`:                                     "",
+		``:                                         "",
+		`</a>; rel="nextish"`:                      "",
+		` <https://api.atlassian.com/x> ;rel = "next" `: "https://api.atlassian.com/x",
+	} {
+		if got := linkNext(header); got != want {
+			t.Errorf("linkNext(%q) = %q, want %q", header, got, want)
+		}
+	}
+}

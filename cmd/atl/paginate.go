@@ -7,8 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // Atlassian pages its lists in three ways, and atl api --paginate follows
@@ -33,7 +34,24 @@ func pageItems(page map[string]any) (string, []any) {
 	return "", nil
 }
 
-var linkNextRE = regexp.MustCompile(`<([^>]+)>\s*;\s*rel="?next"?`)
+// linkNext returns the rel="next" address of a Link header, if any.
+func linkNext(header string) string {
+	for _, part := range strings.Split(header, ",") {
+		addr, params, ok := strings.Cut(strings.TrimSpace(part), ";")
+		addr = strings.TrimSpace(addr)
+		if !ok || !strings.HasPrefix(addr, "<") || !strings.HasSuffix(addr, ">") {
+			continue
+		}
+		for _, p := range strings.Split(params, ";") {
+			k, v, _ := strings.Cut(p, "=")
+			v = strings.Trim(strings.TrimSpace(v), `"`)
+			if strings.EqualFold(strings.TrimSpace(k), "rel") && slices.Contains(strings.Fields(v), "next") {
+				return addr[1 : len(addr)-1]
+			}
+		}
+	}
+	return ""
+}
 
 // pageRequest is how the next page is asked for.
 type pageRequest struct {
@@ -50,9 +68,8 @@ func nextPage(cur pageRequest, header http.Header, page map[string]any, confluen
 		return nil, nil
 	}
 	link := ""
-	if m := linkNextRE.FindStringSubmatch(header.Get("Link")); m != nil {
-		link = m[1]
-	} else if links, ok := page["_links"].(map[string]any); ok {
+	if link = linkNext(header.Get("Link")); link == "" {
+		links, _ := page["_links"].(map[string]any)
 		link, _ = links["next"].(string)
 	}
 	if link != "" {

@@ -201,3 +201,46 @@ func TestConcurrentSessionsShareTheCacheAndRefreshOnce(t *testing.T) {
 		t.Fatalf("%d refreshes, %d entries", f.srv.Count("token:refresh_token"), cache.Len())
 	}
 }
+
+func TestAWaitingSessionTakesTheRefreshedTokenFromTheCache(t *testing.T) {
+	f, _ := cacheFixture(t, authtest.Options{})
+	f.clock.Advance(time.Hour) // due for a refresh
+	// Another process holds the lock, refreshing.
+	unlock, err := f.login().Lock(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	keys := &rotatingBehindOurBack{Memory: f.keys}
+	s := f.session(func(o *auth.Options) { o.Keychain = keys })
+	type result struct {
+		tok string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		tok, err := s.TokenSource(context.Background()).Token()
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		done <- result{tok: tok.AccessToken}
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("served while the lock was held and nothing new was stored: %+v", r)
+	case <-time.After(50 * time.Millisecond):
+	}
+	// The lock holder stores the rotated grant, which fills the cache.
+	f.storeBehindOurBack(time.Hour)()
+	r := <-done
+	if r.err != nil || r.tok != f.grant().AccessToken {
+		t.Fatalf("err %v, the new token: %v", r.err, r.tok == f.grant().AccessToken)
+	}
+	if keys.reads != 0 || f.srv.Count("token:refresh_token") != 0 {
+		t.Fatalf("the waiting session read the keychain %d times and refreshed %d times", keys.reads, f.srv.Count("token:refresh_token"))
+	}
+	if info, _ := s.Info(context.Background()); info.TokenFrom != "the memory cache" {
+		t.Fatalf("TokenFrom %q", info.TokenFrom)
+	}
+}

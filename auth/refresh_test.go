@@ -438,10 +438,11 @@ func TestInvalidGrantRereadsTheStoreBeforeGivingUp(t *testing.T) {
 	f := newFixture(t, authtest.Options{})
 	f.srv.InjectTokenFaults(authtest.Fault{Status: 403, Body: authtest.InvalidRefreshTokenBody})
 	f.clock.Advance(2 * time.Hour)
-	// Reads: 1 the first load, 2 refresh's load under the lock, 3 the
-	// re-read after invalid_grant: the newer grant appears just before it.
+	// Reads (a refresh is due, so none before the lock): 1 refresh's load
+	// under the lock, 2 the re-read after invalid_grant: the newer grant
+	// appears just before it.
 	s := f.session(func(o *auth.Options) {
-		o.Keychain = &rotatingBehindOurBack{Memory: f.keys, onRead: map[int]func(){3: f.storeBehindOurBack(time.Hour)}}
+		o.Keychain = &rotatingBehindOurBack{Memory: f.keys, onRead: map[int]func(){2: f.storeBehindOurBack(time.Hour)}}
 	})
 	tok, err := s.TokenSource(context.Background()).Token()
 	if err != nil {
@@ -468,13 +469,13 @@ func TestInvalidGrantRereadsAtMostThreeTimes(t *testing.T) {
 		for range tc.expired + 1 {
 			f.srv.InjectTokenFaults(authtest.Fault{Status: 403, Body: authtest.InvalidRefreshTokenBody})
 		}
-		// Reads: 1 the first load, 2 refresh's load under the lock, 3… the
-		// re-reads after each refusal.
+		// Reads: 1 refresh's load under the lock, 2… the re-reads after
+		// each refusal.
 		onRead := map[int]func(){}
 		for i := range tc.expired {
-			onRead[3+i] = f.storeBehindOurBack(-time.Minute)
+			onRead[2+i] = f.storeBehindOurBack(-time.Minute)
 		}
-		onRead[3+tc.expired] = f.storeBehindOurBack(time.Hour)
+		onRead[2+tc.expired] = f.storeBehindOurBack(time.Hour)
 		s := f.session(func(o *auth.Options) { o.Keychain = &rotatingBehindOurBack{Memory: f.keys, onRead: onRead} })
 		_, err := s.TokenSource(context.Background()).Token()
 		var lr *auth.LoginRequiredError

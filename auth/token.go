@@ -44,58 +44,79 @@ func (s *Session) token(ctx context.Context, stale string) (*oauth2.Token, error
 	if stale == "" && s.tok != nil && s.fresh(s.tok.Expiry) {
 		return cloneToken(s.tok), nil
 	}
-	if stale == "" {
-		if tok, ok := s.cached(); ok {
-			return tok, nil
-		}
-	}
-	u, err := s.use()
+	m, err := s.metadata()
 	if err != nil {
 		return nil, err
 	}
-	g := u.grant
-	if g.AccessToken == stale || !s.fresh(g.Expiry) {
-		if g, err = s.refresh(ctx, stale); err != nil {
-			return nil, err
+	if stale == "" {
+		if c, ok := s.login.CachedToken(m); ok && s.fresh(c.Expiry) && s.envMatches(m) {
+			if err := s.serveCached(c); err == nil {
+				return cloneToken(s.tok), nil
+			}
 		}
 	}
-	s.from = "the keychain"
-	if u.meta.Storage == store.StorageFile {
-		s.from = "the token file"
+	var g store.Grant
+	s.from = s.storageName(m) // unless refresh finds the token in the cache
+	if stale == "" && s.fresh(m.ExpiresAt) {
+		// The stored token is fresh, but not cached: read it.
+		u, err := s.use()
+		if err != nil {
+			return nil, err
+		}
+		if g = u.grant; !s.fresh(g.Expiry) {
+			g, err = s.refresh(ctx, stale, m)
+		}
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		// A refresh is due: the keychain is read under the lock only,
+		// by one process at a time, and not at all by the processes
+		// that find the refreshed token in the cache while they wait.
+		if g, err = s.refresh(ctx, stale, m); err != nil {
+			return nil, err
+		}
 	}
 	s.tok = &oauth2.Token{AccessToken: g.AccessToken, TokenType: "Bearer", Expiry: g.Expiry}
 	return cloneToken(s.tok), nil
 }
 
-// cached serves the token cache's entry of the login, while it is fresh:
-// the hot path, with no keychain read. It reads only the metadata, and
-// checks the environment as use does. s.mu is held.
-func (s *Session) cached() (*oauth2.Token, bool) {
-	m, err := s.metadata()
-	if err != nil {
-		return nil, false // use says why
+// storageName names where the login's tokens are stored.
+func (s *Session) storageName(m *store.Metadata) string {
+	if m.Storage == store.StorageFile {
+		return "the token file"
 	}
+	return "the keychain"
+}
+
+// envMatches reports, before anything is read from the keychain, whether
+// the environment's client id and auth server are the login's (use says
+// what is wrong when they are not, once it has read the grant).
+func (s *Session) envMatches(m *store.Metadata) bool {
 	if v := s.getenv(envClientID); v != "" && v != m.ClientID {
-		return nil, false
+		return false
 	}
-	if v := s.getenv(envAuthURL); v != "" && normalizeURL(v) != normalizeURL(firstOf(m.AuthURL, DefaultAuthURL)) {
-		return nil, false
-	}
-	c, ok := s.login.CachedToken(m)
-	if !ok || !s.fresh(c.Expiry) || c.APIURL == "" {
-		return nil, false
+	v := s.getenv(envAuthURL)
+	return v == "" || normalizeURL(v) == normalizeURL(firstOf(m.AuthURL, DefaultAuthURL))
+}
+
+// serveCached makes a token from the token cache the session's, with the
+// API server it is for (or ATL_API_URL's). s.mu is held.
+func (s *Session) serveCached(c store.Cached) error {
+	if c.APIURL == "" {
+		return errors.New("no API server in the cached entry")
 	}
 	api := c.APIURL
 	if v := s.getenv(envAPIURL); v != "" {
 		var err error
 		if api, err = baseURL("API URL", envAPIURL, v); err != nil {
-			return nil, false
+			return err
 		}
 	}
 	s.api = api
 	s.from = s.store.TokenCacheName()
 	s.tok = &oauth2.Token{AccessToken: c.AccessToken, TokenType: "Bearer", Expiry: c.Expiry}
-	return cloneToken(s.tok), true
+	return nil
 }
 
 func cloneToken(t *oauth2.Token) *oauth2.Token {
@@ -146,10 +167,28 @@ func (s *Session) use() (*grantInUse, error) {
 // process may have refreshed while this one waited), and only if the
 // access token is still not fresh, or is stale, spends the refresh token.
 // The rotated grant is stored and read back before it is returned.
-func (s *Session) refresh(ctx context.Context, stale string) (store.Grant, error) {
-	unlock, err := s.login.Lock(ctx, s.lockWait)
+func (s *Session) refresh(ctx context.Context, stale string, m *store.Metadata) (store.Grant, error) {
+	// While another process holds the lock (refreshing, most likely), the
+	// token cache is watched: the new token shows there at once, and
+	// waiting for the lock (and reading the keychain in turn) is then
+	// needless.
+	var fromCache store.Cached
+	unlock, err := s.login.LockUnless(ctx, s.lockWait, func() bool {
+		c, ok := s.login.CachedToken(m)
+		if !ok || c.AccessToken == stale || !s.fresh(c.Expiry) || !s.envMatches(m) {
+			return false // use, under the lock, says what is wrong
+		}
+		fromCache = c
+		return true
+	})
 	if err != nil {
 		return store.Grant{}, err
+	}
+	if unlock == nil {
+		if err := s.serveCached(fromCache); err != nil {
+			return store.Grant{}, err
+		}
+		return store.Grant{AccessToken: fromCache.AccessToken, Expiry: fromCache.Expiry}, nil
 	}
 	defer unlock()
 

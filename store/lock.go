@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -29,7 +28,10 @@ func (e *LockTimeoutError) Error() string {
 const lockPoll = 10 * time.Millisecond
 
 // lock takes the cross-process lock on the file at path (see Login.Lock).
-func (s *Store) lock(ctx context.Context, path string, wait time.Duration) (unlock func(), err error) {
+// While it waits, ready (when not nil) is asked every lockPoll whether the
+// lock is still needed: when it says no, lock returns a nil unlock and no
+// error.
+func (s *Store) lock(ctx context.Context, path string, wait time.Duration, ready func() bool) (unlock func(), err error) {
 	if err := s.prepare(true); err != nil {
 		return nil, err
 	}
@@ -55,22 +57,26 @@ func (s *Store) lock(ctx context.Context, path string, wait time.Duration) (unlo
 		return nil, err
 	}
 	fl := flock.New(path, flock.SetFlag(flags), flock.SetPermissions(0o600))
-	// Try once before waiting: TryLockContext never tries with a context
-	// that is already done, which a wait of zero would be.
-	ok, err := fl.TryLock()
-	if !ok && err == nil && wait > 0 {
-		waitCtx, cancel := context.WithTimeout(ctx, wait)
-		defer cancel()
-		ok, err = fl.TryLockContext(waitCtx, lockPoll)
+	deadline := time.Now().Add(wait)
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		ok, err := fl.TryLock()
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		case ok:
+			return func() { _ = fl.Unlock() }, nil
+		case ready != nil && ready():
+			return nil, nil
+		case !time.Now().Before(deadline):
+			return nil, &LockTimeoutError{Path: path, Wait: wait}
+		}
+		t.Reset(min(lockPoll, time.Until(deadline)))
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-t.C:
+		}
 	}
-	if ok {
-		return func() { _ = fl.Unlock() }, nil
-	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	if err == nil || errors.Is(err, context.DeadlineExceeded) {
-		return nil, &LockTimeoutError{Path: path, Wait: wait}
-	}
-	return nil, fmt.Errorf("locking %s: %w", path, err)
 }

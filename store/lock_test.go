@@ -294,3 +294,30 @@ func TestLockCrossProcess(t *testing.T) {
 		}
 	})
 }
+
+func TestLockUnless(t *testing.T) {
+	d := testStore(t)
+	l := mustLogin(t, d, "default")
+	// Free: the lock is taken, and ready is not asked.
+	unlock, err := l.LockUnless(t.Context(), time.Second, func() bool {
+		t.Error("ready asked although the lock was free")
+		return true
+	})
+	if err != nil || unlock == nil {
+		t.Fatalf("LockUnless on a free lock: %v", err)
+	}
+	// Held: ready is asked while waiting, and once it says the lock is not
+	// needed, LockUnless returns without it.
+	asked := 0
+	second, err := mustLogin(t, New(d.Dir(), nil), "default").LockUnless(t.Context(), 5*time.Second, func() bool {
+		asked++
+		return asked == 3
+	})
+	if err != nil || second != nil || asked != 3 {
+		t.Fatalf("LockUnless while held: unlock %v, err %v, ready asked %d times", second != nil, err, asked)
+	}
+	// Held, and never ready: it times out as Lock does.
+	_, err = l.LockUnless(t.Context(), 30*time.Millisecond, func() bool { return false })
+	wantLockTimeout(t, d, "default", err)
+	unlock()
+}

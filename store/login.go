@@ -296,7 +296,15 @@ func (l *Login) CheckKeychain() error {
 // longer than ctx allows; a wait of zero or less tries once). The lock is
 // released by calling unlock, or by the process ending.
 func (l *Login) Lock(ctx context.Context, wait time.Duration) (unlock func(), err error) {
-	return l.store.lock(ctx, l.profileLockPath(), wait)
+	return l.store.lock(ctx, l.profileLockPath(), wait, nil)
+}
+
+// LockUnless is Lock, but while it waits it asks ready every few
+// milliseconds whether the lock is still needed (another process may be
+// doing the work that needed it): when ready says no, it returns a nil
+// unlock and no error, without the lock.
+func (l *Login) LockUnless(ctx context.Context, wait time.Duration, ready func() bool) (unlock func(), err error) {
+	return l.store.lock(ctx, l.profileLockPath(), wait, ready)
 }
 
 func (l *Login) profileLockPath() string { return l.store.profileFile(l.name, ".lock") }

@@ -114,3 +114,22 @@ func TestCreateIssueAndFaults(t *testing.T) {
 		t.Fatalf("counts %d %d", e.s.Count("issue"), e.s.Count("create-issue"))
 	}
 }
+
+func TestExposedCounts(t *testing.T) {
+	e := newEnv(t, Options{ExposeCounts: true})
+	e.api(t, "/me", "")
+	r := e.api(t, "/_authtest/counts", "")
+	if r.status != 200 || r.body != `{"me":1}` {
+		t.Fatalf("counts: %d %s", r.status, r.body)
+	}
+	req, _ := http.NewRequest("POST", e.s.URL()+"/_authtest/counts/reset", nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 204 {
+		t.Fatalf("reset: %v", err)
+	}
+	if e.s.Count("me") != 0 {
+		t.Fatal("not reset")
+	}
+	if r := e.api(t, "/_authtest/counts", ""); newEnv(t, Options{}).api(t, "/_authtest/counts", "").status != 404 || r.status != 200 {
+		t.Fatal("counts exposed without ExposeCounts")
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -93,6 +94,10 @@ type Options struct {
 	// AbsoluteLinks makes Confluence's next links absolute, naming
 	// https://api.atlassian.com as Atlassian's do, instead of relative.
 	AbsoluteLinks bool
+	// ExposeCounts adds GET /_authtest/counts (the counters as JSON) and
+	// POST /_authtest/counts/reset, for tools that run the server in
+	// another process (atl-sandbox, benchmarks).
+	ExposeCounts bool
 	// Deny makes the consent page deny instead of approve (see SetDeny).
 	Deny bool
 	// Now is the clock used for token and code expiry; default time.Now.
@@ -356,6 +361,18 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /oauth/token", s.handleToken)
 	mux.HandleFunc("GET /oauth/token/accessible-resources", s.handleResources)
 	mux.HandleFunc("GET /me", s.handleMe)
+	if s.opts.ExposeCounts {
+		mux.HandleFunc("GET /_authtest/counts", func(w http.ResponseWriter, r *http.Request) {
+			s.mu.Lock()
+			counts := maps.Clone(s.counts)
+			s.mu.Unlock()
+			writeJSON(w, http.StatusOK, counts)
+		})
+		mux.HandleFunc("POST /_authtest/counts/reset", func(w http.ResponseWriter, r *http.Request) {
+			s.ResetCounts()
+			w.WriteHeader(http.StatusNoContent)
+		})
+	}
 	mux.HandleFunc("GET /ex/jira/{cloudid}/rest/api/3/myself", s.handleMyself)
 	mux.HandleFunc("GET /ex/jira/{cloudid}/rest/api/3/project/search", s.data("projects", "read:jira-work", s.handleProjects))
 	mux.HandleFunc("GET /ex/jira/{cloudid}/rest/api/3/search/jql", s.data("search", "read:jira-work", s.handleSearch))

@@ -89,6 +89,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	deny := fs.Bool("deny", false, "the consent page denies access")
 	verbose := fs.Bool("v", false, "log requests to stderr")
 	envFile := fs.String("env-file", "", "also write the export lines to this file (atomically) once listening")
+	counts := fs.Bool("counts", false, "serve the request counters at GET /_authtest/counts (and POST /_authtest/counts/reset)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -112,6 +113,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		AccessTTL:    *ttl,
 		TokenBytes:   *tokenBytes,
 		Deny:         *deny,
+		ExposeCounts: *counts,
 	}
 	if *port != 0 {
 		opts.Addr = "127.0.0.1:" + strconv.Itoa(*port)

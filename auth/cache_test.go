@@ -244,3 +244,29 @@ func TestAWaitingSessionTakesTheRefreshedTokenFromTheCache(t *testing.T) {
 		t.Fatalf("TokenFrom %q", info.TokenFrom)
 	}
 }
+
+func TestARefreshIsOneTokenRequestAndOneKeychainWrite(t *testing.T) {
+	f, cache := cacheFixture(t, authtest.Options{})
+	f.clock.Advance(time.Hour) // due for a refresh
+	f.srv.ResetCounts()
+	gets0, sets0 := f.keys.Calls()
+	cacheGets0, cacheSets0 := cache.Calls()
+	tok, err := f.token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gets, sets := f.keys.Calls()
+	cacheGets, cacheSets := cache.Calls()
+	// Keychain: the grant read under the lock, the rotated grant written,
+	// and read back before its token is served. Cache: the miss, the new
+	// entry.
+	if n := f.srv.Count("token"); n != 1 || sets-sets0 != 1 || gets-gets0 != 2 {
+		t.Fatalf("%d token requests, %d keychain writes, %d keychain reads; want 1, 1, 2", n, sets-sets0, gets-gets0)
+	}
+	if cacheSets-cacheSets0 != 1 || cacheGets-cacheGets0 != 1 {
+		t.Fatalf("cache: %d reads, %d writes; want 1 and 1", cacheGets-cacheGets0, cacheSets-cacheSets0)
+	}
+	if tok != f.grant().AccessToken {
+		t.Fatal("did not serve the stored token")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -22,6 +23,10 @@ const keychainService = "atl"
 type Login struct {
 	store *Store
 	name  string
+
+	mu         sync.Mutex
+	vaults     map[string]*vault // by storage, made on first use
+	legacyRead bool              // Grant found the secrets under the legacy item
 }
 
 // Name returns the profile name.
@@ -70,10 +75,22 @@ func (l *Login) legacyAccount() string { return "profile:" + l.name }
 
 // vault returns the vault of storage.
 func (l *Login) vault(storage string) *vault {
-	if storage == StorageFile {
-		return newVault(newFileBackend(l.store, l.Location(StorageFile).Path), keychainService)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if v := l.vaults[storage]; v != nil {
+		return v
 	}
-	return newVault(l.store.keychain, keychainService)
+	var v *vault
+	if storage == StorageFile {
+		v = newVault(newFileBackend(l.store, l.Location(StorageFile).Path), keychainService)
+	} else {
+		v = newVault(l.store.keychain, keychainService)
+	}
+	if l.vaults == nil {
+		l.vaults = map[string]*vault{}
+	}
+	l.vaults[storage] = v
+	return v
 }
 
 // Metadata reads the login's metadata: ErrNoLogin when none is stored,
@@ -94,9 +111,13 @@ var ErrForeignGrant = errors.New("the stored tokens belong to another login")
 func (l *Login) Grant(m *Metadata) (Grant, error) {
 	v := l.vault(m.Storage)
 	raw, err := v.Get(l.account())
-	if errors.Is(err, ErrNotFound) && m.Storage == StorageKeychain {
+	legacy := errors.Is(err, ErrNotFound) && m.Storage == StorageKeychain
+	if legacy {
 		raw, err = l.legacyGrant(v)
 	}
+	l.mu.Lock()
+	l.legacyRead = legacy && err == nil
+	l.mu.Unlock()
 	if err != nil {
 		return Grant{}, err
 	}
@@ -174,7 +195,7 @@ func (l *Login) Save(m *Metadata, g Grant) error {
 	if m.Storage == StorageFile {
 		g.ClientSecret = ""
 	}
-	if err := l.setGrant(m, g); err != nil {
+	if err := l.setGrant(m, g, true); err != nil {
 		return err
 	}
 	old, oldErr := l.Metadata()
@@ -198,7 +219,7 @@ func (l *Login) SaveRefreshed(m *Metadata, g Grant) error {
 	if m.Storage == StorageFile {
 		g.ClientSecret = ""
 	}
-	if err := l.setGrant(m, g); err != nil {
+	if err := l.setGrant(m, g, false); err != nil {
 		return fmt.Errorf("saving the refreshed tokens: %w", err)
 	}
 	m.ExpiresAt = g.Expiry
@@ -210,8 +231,12 @@ func (l *Login) SaveRefreshed(m *Metadata, g Grant) error {
 	return nil
 }
 
-// setGrant stores g for the login m describes, recording its owner.
-func (l *Login) setGrant(m *Metadata, g Grant) error {
+// setGrant stores g for the login m describes, recording its owner. The
+// legacy item (see legacyGrant) is looked for and removed by a new login,
+// and by a refresh of a grant that was read from it; a refresh of a grant
+// read from its own item does not look (a keychain read saved on the hot
+// path).
+func (l *Login) setGrant(m *Metadata, g Grant, newLogin bool) error {
 	g.ClientID, g.AccountID = m.ClientID, m.AccountID
 	g.ConfigDir, _ = l.store.identity()
 	enc, err := EncodeGrant(g)
@@ -222,7 +247,11 @@ func (l *Login) setGrant(m *Metadata, g Grant) error {
 	if err := v.Set(l.account(), enc); err != nil {
 		return err
 	}
-	if m.Storage == StorageKeychain && l.account() != l.legacyAccount() {
+	l.mu.Lock()
+	look := newLogin || l.legacyRead
+	l.legacyRead = false
+	l.mu.Unlock()
+	if look && m.Storage == StorageKeychain && l.account() != l.legacyAccount() {
 		if _, err := l.legacyGrant(v); err == nil {
 			_ = v.Delete(l.legacyAccount()) // moved to the login's own item
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // MaxSecretSize is the largest secret value a login stores.
@@ -26,10 +27,20 @@ var ErrCorrupt = errors.New("stored secret is corrupt")
 // larger than the backend's item size is split across several items; the
 // head item is written last, so a crash part-way leaves the previous value
 // readable. Every write is read back and compared before Set returns.
+//
+// A vault remembers the head item it last read or wrote under each key, so
+// that a Set after a Get (a refresh: the grant read under the lock, the
+// rotated one written) need not read the head again to find the parts it
+// replaces. Should another writer have changed the item meanwhile, its
+// parts are left behind (litter, never read) and nothing else happens:
+// part names carry a random generation.
 type vault struct {
 	backend  Backend
 	service  string
 	itemSize int
+
+	mu    sync.Mutex
+	heads map[string]string
 }
 
 // newVault returns a vault over b, splitting values at b's ItemSize.
@@ -44,6 +55,7 @@ func (v *vault) Get(key string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	v.remember(key, head)
 	c, ok, err := parseChunkHead(head)
 	if err != nil {
 		return "", err
@@ -77,9 +89,13 @@ func (v *vault) Set(key, value string) error {
 	}
 	// An unreadable old value (ErrCorrupt, e.g. a damaged token file) is
 	// replaced, not a reason to refuse: writing a new login is the fix.
-	oldHead, err := v.backend.Get(v.service, key)
-	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorrupt) {
-		return err
+	oldHead, known := v.recall(key)
+	if !known {
+		var err error
+		oldHead, err = v.backend.Get(v.service, key)
+		if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorrupt) {
+			return err
+		}
 	}
 	old, oldChunked, _ := parseChunkHead(oldHead)
 
@@ -111,6 +127,7 @@ func (v *vault) Set(key, value string) error {
 		}
 		head = c.head()
 	}
+	v.forget(key)
 	if err := v.backend.Set(v.service, key, head); err != nil {
 		return err
 	}
@@ -129,6 +146,7 @@ func (v *vault) Set(key, value string) error {
 
 // Delete removes key and its parts. Deleting a missing key is not an error.
 func (v *vault) Delete(key string) error {
+	v.forget(key)
 	head, err := v.backend.Get(v.service, key)
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -145,6 +163,28 @@ func (v *vault) Delete(key string) error {
 		v.deleteParts(key, c)
 	}
 	return nil
+}
+
+func (v *vault) remember(key, head string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.heads == nil {
+		v.heads = map[string]string{}
+	}
+	v.heads[key] = head
+}
+
+func (v *vault) recall(key string) (string, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	head, ok := v.heads[key]
+	return head, ok
+}
+
+func (v *vault) forget(key string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.heads, key)
 }
 
 // deleteParts removes the part items of an old value. It is best effort:

@@ -560,3 +560,43 @@ func TestVaultServiceIsolation(t *testing.T) {
 		t.Fatalf("value lost by another service's Delete: %v", err)
 	}
 }
+
+func TestSetAfterGetReadsNoHeadAgain(t *testing.T) {
+	fb := newFake(nil)
+	if err := sizedVault(fb, testService, 10).Set("k", strings.Repeat("a", 25)); err != nil { // 3 parts
+		t.Fatal(err)
+	}
+	v := sizedVault(fb, testService, 10)
+	if got, err := v.Get("k"); err != nil || got != strings.Repeat("a", 25) {
+		t.Fatalf("Get = %q, %v", got, err)
+	}
+	fb.log = nil
+	if err := v.Set("k", strings.Repeat("b", 15)); err != nil {
+		t.Fatal(err)
+	}
+	// The parts of the new value, its head, the read-back (head and parts),
+	// and the old parts deleted, found from the head Get read.
+	want := []string{"set k#", "set k#", "set k", "get k", "get k#", "get k#", "delete k#", "delete k#", "delete k#"}
+	if len(fb.log) != len(want) {
+		t.Fatalf("calls %v", fb.log)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(fb.log[i], w) || (w == "set k" || w == "get k") && fb.log[i] != w {
+			t.Fatalf("call %d is %q, want %q… (all: %v)", i, fb.log[i], w, fb.log)
+		}
+	}
+	if len(fb.items) != 3 {
+		t.Fatalf("%d items left, want the head and 2 parts", len(fb.items))
+	}
+	// Another writer replaced the value behind this vault's back: the next
+	// Set leaves that writer's parts behind, unread, and never loses data.
+	if err := sizedVault(fb, testService, 10).Set("k", strings.Repeat("c", 25)); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Set("k", "d"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := sizedVault(fb, testService, 10).Get("k"); err != nil || got != "d" {
+		t.Fatalf("after a write behind its back: %q, %v", got, err)
+	}
+}

@@ -1,0 +1,79 @@
+//go:build linux
+
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/atl-cli/atl/auth/authtest"
+)
+
+// The kernel keyring caches the access token of atl token: a cache hit
+// needs neither the keychain (no D-Bus) nor the token file, nor the
+// network; logout and a refresh keep it true.
+func TestE2ETheKernelKeyringServesAtlToken(t *testing.T) {
+	e := newE2E(t, authtest.Options{})
+	e.login()
+	tok, errOut, code := e.run("token")
+	if code != 0 {
+		t.Fatalf("token: exit %d: %s", code, errOut)
+	}
+	out, errOut, code := e.run("whoami", "--json")
+	var who struct {
+		TokenFrom string `json:"token_from"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &who) != nil || who.TokenFrom != "the kernel keyring" {
+		t.Fatalf("whoami: exit %d, token_from %q: %s", code, who.TokenFrom, errOut)
+	}
+
+	// The keychain out of reach, and the token file moved away: the
+	// cache still serves, without a request.
+	e.srv.ResetCounts()
+	e.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent/bus"
+	tokens := filepath.Join(e.dir, "profiles", e.profile+".tokens.json")
+	hidden := tokens + ".hidden"
+	if err := os.Rename(tokens, hidden); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	} else if err == nil {
+		defer os.Rename(hidden, tokens)
+	}
+	if out, errOut, code := e.run("token"); code != 0 || out != tok {
+		t.Fatalf("a cache hit without the keychain: exit %d, same token %v: %s", code, out == tok, errOut)
+	}
+	if n := e.srv.Count("token"); n != 0 {
+		t.Fatalf("a cache hit made %d token requests", n)
+	}
+
+	// At expiry the refresh replaces the entry; after logout there is
+	// none, even with the keychain out of reach.
+	_ = os.Rename(hidden, tokens)
+	delete(e.env, "DBUS_SESSION_BUS_ADDRESS")
+	e.expire()
+	fresh, errOut, code := e.run("token")
+	if code != 0 || fresh == tok || fresh != e.grant().AccessToken+"\n" {
+		t.Fatalf("refresh: exit %d, new token %v: %s", code, fresh != tok, errOut)
+	}
+	if m, err := e.stored().Metadata(); err != nil {
+		t.Fatal(err)
+	} else if c, ok := e.stored().CachedToken(m); !ok || c.AccessToken+"\n" != fresh {
+		t.Fatal("the refreshed token is not what the cache holds")
+	}
+	m, err := e.stored().Metadata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := e.run("logout"); code != 0 {
+		t.Fatalf("logout: exit %d: %s", code, errOut)
+	}
+	if _, ok := e.stored().CachedToken(m); ok {
+		t.Fatal("the cache entry outlived the logout")
+	}
+	e.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent/bus"
+	if out, errOut, code := e.run("token"); code != 4 || out != "" || !strings.Contains(errOut, "atl login") {
+		t.Fatalf("token after logout: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}

@@ -5,15 +5,13 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 )
 
 func main() {
 	env := takeEnvironment() // first: no child may inherit a secret
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx := newInterruptContext(context.Background())
 	code := run(ctx, newSystemFactory(env), os.Args[1:])
-	stop()
+	ctx.Stop()
 	os.Exit(code)
 }
 

@@ -270,3 +270,43 @@ func TestARefreshIsOneTokenRequestAndOneKeychainWrite(t *testing.T) {
 		t.Fatal("did not serve the stored token")
 	}
 }
+
+func TestACacheMissFillsTheCache(t *testing.T) {
+	f, cache := cacheFixture(t, authtest.Options{})
+	if err := f.login().DropCachedToken(); err != nil || cache.Len() != 0 {
+		t.Fatalf("drop: %v, %d entries", err, cache.Len())
+	}
+	want := f.grant().AccessToken
+	// The miss reads the keychain once and fills the cache…
+	if n := keychainReads(f, func() {
+		if tok, err := f.token(); err != nil || tok != want {
+			t.Fatalf("miss: %v", err)
+		}
+	}); n != 1 || cache.Len() != 1 {
+		t.Fatalf("a miss read the keychain %d times and left %d entries", n, cache.Len())
+	}
+	// …so that the next process reads nothing.
+	if n := keychainReads(f, func() {
+		if tok, err := f.token(); err != nil || tok != want {
+			t.Fatalf("hit: %v", err)
+		}
+	}); n != 0 {
+		t.Fatalf("the call after a miss read the keychain %d times", n)
+	}
+	// While another process holds the lock (a writer at work), a miss
+	// leaves the cache to it.
+	if err := f.login().DropCachedToken(); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := f.login().Lock(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if tok, err := f.token(); err != nil || tok != want || cache.Len() != 0 {
+		t.Fatalf("a miss under another's lock: %v, %d entries", err, cache.Len())
+	}
+	if f.srv.Count("token") != 0 {
+		t.Fatal("a token request")
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -53,11 +54,12 @@ type cachedJSON struct {
 }
 
 // cacheKey names the login's entry in the token cache: it is derived from
-// the config directory, the profile, the client, the authorization server
-// and the account, so an entry is never found for another of any.
+// the config directory, the profile, the client, the authorization server,
+// the account and the time of the login, so an entry is never found for
+// another of any, nor for a later login (with other scopes, say).
 func (l *Login) cacheKey(m *Metadata) string {
 	id, _ := l.store.identity()
-	sum := sha256.Sum256([]byte(strings.Join([]string{"atl-token-cache/v1", id, l.name, m.ClientID, m.AuthURL, m.AccountID}, "\x00")))
+	sum := sha256.Sum256([]byte(strings.Join([]string{"atl-token-cache/v1", id, l.name, m.ClientID, m.AuthURL, m.AccountID, m.LoginAt.UTC().Format(time.RFC3339Nano)}, "\x00")))
 	return "atl:" + hex.EncodeToString(sum[:16])
 }
 
@@ -91,6 +93,27 @@ func (l *Login) cacheGrant(m *Metadata, g Grant) {
 	if err != nil || l.store.cache.Set(key, b, ttl) != nil {
 		_ = l.store.cache.Delete(key)
 	}
+}
+
+// CacheIfCurrent puts the access token of g, read with m, in the token
+// cache, provided the login is still what m and g describe: it takes the
+// lock without waiting (a held lock is a writer at work, which fills the
+// cache itself) and reads the metadata again, which every change of the
+// login rewrites or removes. Best effort; nothing at all without a cache.
+func (l *Login) CacheIfCurrent(ctx context.Context, m *Metadata, g Grant) {
+	if _, none := l.store.cache.(NoTokenCache); none || m.Dead != nil {
+		return
+	}
+	unlock, err := l.Lock(ctx, 0)
+	if err != nil {
+		return
+	}
+	defer unlock()
+	now, err := l.Metadata()
+	if err != nil || now.Dead != nil || !now.ExpiresAt.Equal(g.Expiry) || l.cacheKey(now) != l.cacheKey(m) {
+		return
+	}
+	l.cacheGrant(now, g)
 }
 
 // dropCached removes the login's cache entry; best effort.

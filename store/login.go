@@ -202,6 +202,7 @@ func (l *Login) Save(m *Metadata, g Grant) error {
 	if oldErr == nil && old.Storage != m.Storage {
 		_ = l.vault(old.Storage).Delete(l.account()) // best effort: the new login is stored
 	}
+	m.ExpiresAt = g.Expiry
 	if err := l.store.saveMetadata(l.name, m); err != nil {
 		return err
 	}

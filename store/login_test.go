@@ -294,3 +294,96 @@ func TestConfigDir(t *testing.T) {
 		t.Fatalf("ConfigDir without HOME = %v, want ErrNoConfigDir", err)
 	}
 }
+
+func TestCacheIfCurrent(t *testing.T) {
+	cache := &mapCache{m: map[string][]byte{}}
+	s := New(t.TempDir(), newFake(nil)).WithTokenCache(cache)
+	l := mustLogin(t, s, "default")
+	m := sampleMetadata()
+	m.LoginAt = time.Now().Add(-time.Minute)
+	// (Save sets m.ExpiresAt to the grant's expiry.)
+	m.APIURL = "https://api.example.test"
+	g := Grant{RefreshToken: "r", AccessToken: "a1", Expiry: time.Now().Add(time.Hour), AuthURL: m.AuthURL, APIURL: m.APIURL}
+	if err := l.Save(m, g); err != nil {
+		t.Fatal(err)
+	}
+	m, g, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() (*Metadata, Grant) { // what a process read, before the cache was emptied
+		t.Helper()
+		if err := l.DropCachedToken(); err != nil {
+			t.Fatal(err)
+		}
+		return copyOf(m), g
+	}
+
+	m1, g1 := read()
+	l.CacheIfCurrent(t.Context(), m1, g1)
+	if c, ok := l.CachedToken(m1); !ok || c.AccessToken != "a1" || c.APIURL != "https://api.example.test" {
+		t.Fatalf("current: cached %+v, %v", c, ok)
+	}
+
+	// A refresh since the read: the metadata names another expiry.
+	m1, g1 = read()
+	g2 := g1
+	g2.AccessToken, g2.Expiry = "a2", g1.Expiry.Add(time.Minute)
+	if err := l.SaveRefreshed(copyOf(m1), g2); err != nil {
+		t.Fatal(err)
+	}
+	_ = l.DropCachedToken()
+	l.CacheIfCurrent(t.Context(), m1, g1)
+	if c, ok := l.CachedToken(m1); ok {
+		t.Fatalf("an older token was cached after a refresh: %+v", c)
+	}
+
+	// A logout since the read.
+	m, g, _ = l.Load()
+	m1, g1 = read()
+	if _, err := l.Delete(); err != nil {
+		t.Fatal(err)
+	}
+	l.CacheIfCurrent(t.Context(), m1, g1)
+	if len(cache.m) != 0 {
+		t.Fatal("a token was cached after a logout")
+	}
+
+	// A new login since the read (same account, other time): its entry is
+	// another, and the old read is not cached.
+	m.LoginAt = m.LoginAt.Add(time.Second)
+	if err := l.Save(copyOf(m), g); err != nil {
+		t.Fatal(err)
+	}
+	_ = l.DropCachedToken()
+	l.CacheIfCurrent(t.Context(), m1, g1)
+	if len(cache.m) != 0 {
+		t.Fatal("a read of the previous login was cached")
+	}
+
+	// A dead grant.
+	m, g, _ = l.Load()
+	m1, g1 = read()
+	if err := l.MarkDead(copyOf(m), "rejected", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	l.CacheIfCurrent(t.Context(), m1, g1)
+	if len(cache.m) != 0 {
+		t.Fatal("a dead grant's token was cached")
+	}
+}
+
+func copyOf(m *Metadata) *Metadata { c := *m; return &c }
+
+// mapCache is a TokenCache in a map (storetest's would import store).
+type mapCache struct{ m map[string][]byte }
+
+func (c *mapCache) Get(k string) ([]byte, error) {
+	if v, ok := c.m[k]; ok {
+		return v, nil
+	}
+	return nil, ErrNotFound
+}
+func (c *mapCache) Set(k string, v []byte, _ time.Duration) error { c.m[k] = v; return nil }
+func (c *mapCache) Delete(k string) error                         { delete(c.m, k); return nil }
+func (c *mapCache) Name() string                                  { return "a map" }

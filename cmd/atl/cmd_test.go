@@ -20,7 +20,7 @@ import (
 )
 
 // testFactory returns a factory with fake streams, environment and keychain.
-func testFactory(t *testing.T, env map[string]string) (*factory, *bytes.Buffer, *bytes.Buffer, *storetest.Memory) {
+func testFactory(t testing.TB, env map[string]string) (*factory, *bytes.Buffer, *bytes.Buffer, *storetest.Memory) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	keys := storetest.NewMemory()

@@ -66,7 +66,7 @@ func (s *Session) token(ctx context.Context, stale string) (*oauth2.Token, error
 		if g = u.grant; !s.fresh(g.Expiry) {
 			g, err = s.refresh(ctx, stale, m)
 		} else {
-			s.login.CacheIfCurrent(ctx, u.meta, g) // the next call need not read the keychain
+			s.login.CacheIfCurrent(u.meta, g) // the next call need not read the keychain
 		}
 		if err != nil {
 			return nil, err

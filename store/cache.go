@@ -100,11 +100,13 @@ func (l *Login) cacheGrant(m *Metadata, g Grant) {
 // lock without waiting (a held lock is a writer at work, which fills the
 // cache itself) and reads the metadata again, which every change of the
 // login rewrites or removes. Best effort; nothing at all without a cache.
-func (l *Login) CacheIfCurrent(ctx context.Context, m *Metadata, g Grant) {
+// It never waits and writes only the cache (one atomic keyctl call), so it
+// takes no context: an interrupt may end the process at any point.
+func (l *Login) CacheIfCurrent(m *Metadata, g Grant) {
 	if _, none := l.store.cache.(NoTokenCache); none || m.Dead != nil {
 		return
 	}
-	unlock, err := l.Lock(ctx, 0)
+	unlock, err := l.Lock(context.Background(), 0)
 	if err != nil {
 		return
 	}

@@ -320,7 +320,7 @@ func TestCacheIfCurrent(t *testing.T) {
 	}
 
 	m1, g1 := read()
-	l.CacheIfCurrent(t.Context(), m1, g1)
+	l.CacheIfCurrent(m1, g1)
 	if c, ok := l.CachedToken(m1); !ok || c.AccessToken != "a1" || c.APIURL != "https://api.example.test" {
 		t.Fatalf("current: cached %+v, %v", c, ok)
 	}
@@ -333,7 +333,7 @@ func TestCacheIfCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = l.DropCachedToken()
-	l.CacheIfCurrent(t.Context(), m1, g1)
+	l.CacheIfCurrent(m1, g1)
 	if c, ok := l.CachedToken(m1); ok {
 		t.Fatalf("an older token was cached after a refresh: %+v", c)
 	}
@@ -344,7 +344,7 @@ func TestCacheIfCurrent(t *testing.T) {
 	if _, err := l.Delete(); err != nil {
 		t.Fatal(err)
 	}
-	l.CacheIfCurrent(t.Context(), m1, g1)
+	l.CacheIfCurrent(m1, g1)
 	if len(cache.m) != 0 {
 		t.Fatal("a token was cached after a logout")
 	}
@@ -356,7 +356,7 @@ func TestCacheIfCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = l.DropCachedToken()
-	l.CacheIfCurrent(t.Context(), m1, g1)
+	l.CacheIfCurrent(m1, g1)
 	if len(cache.m) != 0 {
 		t.Fatal("a read of the previous login was cached")
 	}
@@ -367,7 +367,7 @@ func TestCacheIfCurrent(t *testing.T) {
 	if err := l.MarkDead(copyOf(m), "rejected", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	l.CacheIfCurrent(t.Context(), m1, g1)
+	l.CacheIfCurrent(m1, g1)
 	if len(cache.m) != 0 {
 		t.Fatal("a dead grant's token was cached")
 	}

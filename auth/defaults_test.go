@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"testing"
 	"time"
 )
@@ -50,17 +49,5 @@ func TestRetryDelay(t *testing.T) {
 	}
 	if d, ok := p.delay(1, 31*time.Second); ok || d != 31*time.Second {
 		t.Errorf("Retry-After 31s = %v, %v; want refused", d, ok)
-	}
-}
-
-func TestSleepCtx(t *testing.T) {
-	if err := sleepCtx(t.Context(), time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	start := time.Now()
-	if err := sleepCtx(ctx, time.Hour); err != context.Canceled || time.Since(start) > time.Second {
-		t.Fatalf("sleepCtx after cancel = %v after %v", err, time.Since(start))
 	}
 }

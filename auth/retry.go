@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
+
+	"github.com/atl-cli/atl/internal/retry"
 )
 
 // RetryPolicy bounds how a refresh is retried. A refresh token may be
@@ -27,7 +29,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 		p.MaxRetryAfter = 30 * time.Second
 	}
 	if p.Sleep == nil {
-		p.Sleep = sleepCtx
+		p.Sleep = retry.Sleep
 	}
 	return p
 }
@@ -42,15 +44,4 @@ func (p RetryPolicy) delay(attempt int, after time.Duration) (time.Duration, boo
 	}
 	d := p.Base << (attempt - 1)
 	return d/2 + rand.N(d/2+1), true
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

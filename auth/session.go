@@ -100,6 +100,23 @@ type Session struct {
 	from     string        // where the last token served came from
 }
 
+// getenv is o.Getenv, or the process environment's.
+func (o Options) getenv() func(string) string {
+	if o.Getenv == nil {
+		return defaultGetenv
+	}
+	return o.Getenv
+}
+
+// configDir is o.ConfigDir, or the one the environment names (see
+// store.ConfigDir).
+func (o Options) configDir() (string, error) {
+	if o.ConfigDir != "" {
+		return o.ConfigDir, nil
+	}
+	return store.ConfigDir(o.getenv())
+}
+
 // Open returns the Session of profile ("" = ATL_PROFILE, else
 // "default"), with the config directory, keychain and environment the
 // atl command uses. It reads nothing yet: a missing or dead login is
@@ -111,18 +128,11 @@ func Open(profile string) (*Session, error) {
 // OpenWith is Open with options, for tests and for programs that keep
 // their logins elsewhere.
 func OpenWith(o Options) (*Session, error) {
-	getenv := o.Getenv
-	if getenv == nil {
-		getenv = defaultGetenv
-	}
+	getenv := o.getenv()
 	profile := firstOf(o.Profile, getenv(envProfile), DefaultProfile)
-	dir := o.ConfigDir
-	if dir == "" {
-		d, err := store.ConfigDir(getenv)
-		if err != nil {
-			return nil, err
-		}
-		dir = d
+	dir, err := o.configDir()
+	if err != nil {
+		return nil, err
 	}
 	st := store.New(dir, o.Keychain).WithTokenCache(o.TokenCache)
 	st.Warn = o.Warn

@@ -168,17 +168,9 @@ func (s *Session) envInfo(ctx context.Context) (*Info, error) {
 // Profiles lists the profiles with a stored login in the config directory
 // o names (see Options), reading no keychain.
 func Profiles(o Options) ([]string, error) {
-	getenv := o.Getenv
-	if getenv == nil {
-		getenv = defaultGetenv
-	}
-	dir := o.ConfigDir
-	if dir == "" {
-		d, err := store.ConfigDir(getenv)
-		if err != nil {
-			return nil, err
-		}
-		dir = d
+	dir, err := o.configDir()
+	if err != nil {
+		return nil, err
 	}
 	return store.New(dir, o.Keychain).Profiles()
 }

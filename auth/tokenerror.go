@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atl-cli/atl/internal/retry"
 	"github.com/atl-cli/atl/internal/termtext"
 	"github.com/atl-cli/atl/store"
 	"golang.org/x/oauth2"
@@ -133,7 +134,7 @@ func tokenError(err error) error {
 		e := &TokenError{Code: termtext.Clean(re.ErrorCode, 64)}
 		if re.Response != nil {
 			e.Status = re.Response.StatusCode
-			e.RetryAfter = retryAfter(re.Response.Header, time.Now())
+			e.RetryAfter, _ = retry.After(re.Response.Header, time.Now())
 		}
 		switch {
 		case e.BadClient():
@@ -173,22 +174,4 @@ func tokenError(err error) error {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// retryAfter parses a Retry-After header (seconds or an HTTP date, read
-// against now).
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
 }

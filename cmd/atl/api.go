@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/atl-cli/atl/internal/jsoncolor"
+	"github.com/atl-cli/atl/internal/retry"
 	"github.com/atl-cli/atl/internal/termtext"
 	"github.com/itchyny/gojq"
 	"github.com/spf13/cobra"
@@ -357,7 +358,7 @@ func (c *apiCall) do(ctx context.Context, pr pageRequest) (*http.Response, []byt
 		if !retryable || attempt > apiRetries {
 			return resp, body, nil
 		}
-		wait := retryWait(resp.Header.Get("Retry-After"), attempt, c.opts.f.Now())
+		wait := retryWait(resp.Header, attempt, c.opts.f.Now())
 		fmt.Fprintf(c.opts.f.IO.ErrOut, "atl: %s (HTTP %d); trying again in %s (retry %d of %d)\n",
 			map[bool]string{true: "rate limited by Atlassian", false: "Atlassian is unavailable"}[resp.StatusCode == 429],
 			resp.StatusCode, wait, attempt, apiRetries)
@@ -369,14 +370,12 @@ func (c *apiCall) do(ctx context.Context, pr pageRequest) (*http.Response, []byt
 
 // retryWait is the wait Retry-After asks for (seconds or an HTTP date),
 // else a doubling one, at most maxRetryWait.
-func retryWait(v string, attempt int, now time.Time) time.Duration {
-	d := time.Duration(1<<attempt) * time.Second
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		d = time.Duration(s) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now).Round(time.Second)
+func retryWait(h http.Header, attempt int, now time.Time) time.Duration {
+	d, ok := retry.After(h, now)
+	if !ok {
+		d = time.Duration(1<<attempt) * time.Second
 	}
-	return min(max(d, 0), maxRetryWait)
+	return min(d, maxRetryWait)
 }
 
 func unwrapURL(err error) error {

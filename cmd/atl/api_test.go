@@ -150,7 +150,11 @@ func TestRetryWait(t *testing.T) {
 		{now.Add(-time.Hour).Format(http.TimeFormat), 1, 0},
 		{"soon", 3, 8 * time.Second},
 	} {
-		if got := retryWait(tc.header, tc.attempt, now); got != tc.want {
+		h := http.Header{}
+		if tc.header != "" {
+			h.Set("Retry-After", tc.header)
+		}
+		if got := retryWait(h, tc.attempt, now); got != tc.want {
 			t.Errorf("retryWait(%q, %d) = %v, want %v", tc.header, tc.attempt, got, tc.want)
 		}
 	}

@@ -82,6 +82,19 @@ func (f *factory) store() (*store.Store, error) {
 }
 
 // configClientID is the client id a client secret belongs to.
+// settings opens the store and reads config.json.
+func (f *factory) settings() (*store.Store, store.Settings, error) {
+	st, err := f.store()
+	if err != nil {
+		return nil, store.Settings{}, err
+	}
+	set, err := st.Settings()
+	if err != nil {
+		return nil, store.Settings{}, err
+	}
+	return st, set, nil
+}
+
 func (opts *configOptions) configClientID(set store.Settings) (string, error) {
 	id := firstNonEmpty(opts.ClientID, opts.f.Getenv("ATL_CLIENT_ID"), set.ClientID)
 	if id == "" {
@@ -118,11 +131,7 @@ func configValue(st *store.Store, set store.Settings, key string, opts *configOp
 }
 
 func runConfigList(opts *configOptions) error {
-	st, err := opts.f.store()
-	if err != nil {
-		return err
-	}
-	set, err := st.Settings()
+	st, set, err := opts.f.settings()
 	if err != nil {
 		return err
 	}
@@ -137,11 +146,7 @@ func runConfigList(opts *configOptions) error {
 }
 
 func runConfigGet(opts *configOptions, key string) error {
-	st, err := opts.f.store()
-	if err != nil {
-		return err
-	}
-	set, err := st.Settings()
+	st, set, err := opts.f.settings()
 	if err != nil {
 		return err
 	}
@@ -157,11 +162,7 @@ func runConfigGet(opts *configOptions, key string) error {
 }
 
 func runConfigSet(_ context.Context, opts *configOptions, args []string) error {
-	st, err := opts.f.store()
-	if err != nil {
-		return err
-	}
-	set, err := st.Settings()
+	st, set, err := opts.f.settings()
 	if err != nil {
 		return err
 	}
@@ -214,11 +215,7 @@ func runConfigSet(_ context.Context, opts *configOptions, args []string) error {
 }
 
 func runConfigUnset(opts *configOptions, key string) error {
-	st, err := opts.f.store()
-	if err != nil {
-		return err
-	}
-	set, err := st.Settings()
+	st, set, err := opts.f.settings()
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -115,6 +116,58 @@ func TestE2EAnInterruptDuringARefreshKeepsTheRotation(t *testing.T) {
 	}
 }
 
+// terminal is atl running on a pseudo-terminal, with what it has shown.
+type terminal struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	tty    *os.File
+	screen *lockedBuffer
+	copied chan struct{} // closed once the terminal's output is all read
+}
+
+// onTerminal starts atl with args on a pseudo-terminal.
+func (e *e2e) onTerminal(args ...string) *terminal {
+	e.t.Helper()
+	cmd := e.command(args...)
+	tty, err := pty.Start(cmd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	term := &terminal{t: e.t, cmd: cmd, tty: tty, screen: &lockedBuffer{}, copied: make(chan struct{})}
+	e.t.Cleanup(func() { tty.Close() })
+	go func() { _, _ = io.Copy(term.screen, tty); close(term.copied) }()
+	return term
+}
+
+// waitFor waits until the screen shows what.
+func (term *terminal) waitFor(what string) {
+	term.t.Helper()
+	for i := 0; !strings.Contains(term.screen.String(), what); i++ {
+		if i > 500 {
+			term.t.Fatalf("the screen never showed %q:\n%s", what, term.screen.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// typeLine types line and Enter.
+func (term *terminal) typeLine(line string) {
+	term.t.Helper()
+	if _, err := term.tty.Write([]byte(line + "\r")); err != nil {
+		term.t.Fatal(err)
+	}
+}
+
+// wait waits for atl to exit and for its output, and returns its exit code.
+func (term *terminal) wait() int {
+	code := exitCodeOf(term.cmd.Wait())
+	select {
+	case <-term.copied:
+	case <-time.After(2 * time.Second): // the terminal stays open while a child holds it
+	}
+	return code
+}
+
 func TestE2EAClientSecretTypedOnATerminalIsNotEchoed(t *testing.T) {
 	e := newE2E(t, authtest.Options{})
 	const secret = "e2e-client-secret-value"
@@ -123,29 +176,14 @@ func TestE2EAClientSecretTypedOnATerminalIsNotEchoed(t *testing.T) {
 	if !realKeychain() {
 		args = append(args, "--insecure-storage")
 	}
-	cmd := e.command(args...)
-	tty, err := pty.Start(cmd)
-	if err != nil {
-		t.Fatal(err)
+	term := e.onTerminal(args...)
+	term.waitFor("Client secret (not shown): ")
+	term.typeLine(secret)
+	if code := term.wait(); code != 0 {
+		t.Fatalf("login: exit %d: %s", code, term.screen.String())
 	}
-	defer tty.Close()
-	screen := &lockedBuffer{}
-	go func() { _, _ = io.Copy(screen, tty) }()
-	for i := 0; !strings.Contains(screen.String(), "Client secret (not shown): "); i++ {
-		if i > 200 {
-			t.Fatalf("no prompt: %q", screen.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if _, err := tty.Write([]byte(secret + "\r")); err != nil {
-		t.Fatal(err)
-	}
-	if code := exitCodeOf(cmd.Wait()); code != 0 {
-		t.Fatalf("login: exit %d: %s", code, screen.String())
-	}
-	time.Sleep(100 * time.Millisecond) // let the last output arrive
-	if strings.Contains(screen.String(), secret) {
-		t.Fatalf("the secret was echoed:\n%s", screen.String())
+	if strings.Contains(term.screen.String(), secret) {
+		t.Fatalf("the secret was echoed:\n%s", term.screen.String())
 	}
 	if got := e.srv.LastTokenRequest().Get("client_secret"); got != secret {
 		t.Fatalf("the login used client_secret %q", got)
@@ -162,27 +200,11 @@ func TestE2ELoginWithoutABrowserByPastingTheAddress(t *testing.T) {
 	if !realKeychain() {
 		args = append(args, "--insecure-storage")
 	}
-	cmd := e.command(args...)
-	tty, err := pty.Start(cmd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tty.Close()
-	screen := &lockedBuffer{}
-	go func() { _, _ = io.Copy(screen, tty) }()
-	waitFor := func(what string) {
-		t.Helper()
-		for i := 0; !strings.Contains(screen.String(), what); i++ {
-			if i > 500 {
-				t.Fatalf("the screen never showed %q:\n%s", what, screen.String())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	waitFor("paste it here, then press Enter")
-	authURL := authorizeRE.FindString(screen.String())
+	term := e.onTerminal(args...)
+	term.waitFor("paste it here, then press Enter")
+	authURL := authorizeRE.FindString(term.screen.String())
 	if authURL == "" {
-		t.Fatalf("no consent page address on the screen:\n%s", screen.String())
+		t.Fatalf("no consent page address on the screen:\n%s", term.screen.String())
 	}
 	// The browser, on another machine, approves and is sent to an
 	// address it cannot load: note it instead of following it.
@@ -199,19 +221,15 @@ func TestE2ELoginWithoutABrowserByPastingTheAddress(t *testing.T) {
 		t.Fatalf("consent: %v, landed %q", err, landed)
 	}
 	forged := regexp.MustCompile(`state=[^&]+`).ReplaceAllString(landed, "state=forged")
-	if _, err := tty.Write([]byte(forged + "\r")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor("that address cannot complete this sign-in: it belongs to another sign-in")
+	term.typeLine(forged)
+	term.waitFor("that address cannot complete this sign-in: it belongs to another sign-in")
 	// A pasted line over 4 KiB, longer than a terminal's canonical line,
 	// with the code and state at its end.
 	base, query, _ := strings.Cut(landed, "?")
 	long := base + "?padding=" + strings.Repeat("x", 5000) + "&" + query
-	if _, err := tty.Write([]byte(long + "\r")); err != nil {
-		t.Fatal(err)
-	}
-	if code := exitCodeOf(cmd.Wait()); code != 0 {
-		t.Fatalf("login: exit %d:\n%s", code, screen.String())
+	term.typeLine(long)
+	if code := term.wait(); code != 0 {
+		t.Fatalf("login: exit %d:\n%s", code, term.screen.String())
 	}
 	if n := e.srv.Count("token:authorization_code"); n != 1 {
 		t.Fatalf("code exchanges = %d", n)
@@ -259,20 +277,11 @@ func TestE2EAPIOnATerminalIndentsAndColours(t *testing.T) {
 		if noColor {
 			e.env["NO_COLOR"] = "1"
 		}
-		cmd := e.command("api", "rest/api/3/myself")
-		tty, err := pty.Start(cmd)
-		if err != nil {
-			t.Fatal(err)
+		term := e.onTerminal("api", "rest/api/3/myself")
+		if code := term.wait(); code != 0 {
+			t.Fatalf("exit %d: %s", code, term.screen.String())
 		}
-		screen := &lockedBuffer{}
-		done := make(chan struct{})
-		go func() { _, _ = io.Copy(screen, tty); close(done) }()
-		if code := exitCodeOf(cmd.Wait()); code != 0 {
-			t.Fatalf("exit %d: %s", code, screen.String())
-		}
-		<-done
-		tty.Close()
-		out := strings.ReplaceAll(screen.String(), "\r\n", "\n")
+		out := strings.ReplaceAll(term.screen.String(), "\r\n", "\n")
 		colored := strings.Contains(out, "\x1b[34;1m\"accountId\"\x1b[0m")
 		if colored == noColor || !strings.Contains(out, "\n  ") {
 			t.Fatalf("NO_COLOR=%v: colour %v, output %q", noColor, colored, out)

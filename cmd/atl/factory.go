@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/atl-cli/atl/auth"
+	"github.com/atl-cli/atl/internal/retry"
 	"github.com/atl-cli/atl/store"
 	"github.com/pkg/browser"
 	"golang.org/x/term"
@@ -64,14 +65,7 @@ func (f *factory) sleep(ctx context.Context, d time.Duration) error {
 	if f.Sleep != nil {
 		return f.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return retry.Sleep(ctx, d)
 }
 
 func newSystemFactory(env environment) *factory {

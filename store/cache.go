@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 )
@@ -120,9 +119,7 @@ func (l *Login) CacheIfCurrent(m *Metadata, g Grant) {
 
 // dropCached removes the login's cache entry; best effort.
 func (l *Login) dropCached(m *Metadata) {
-	if err := l.store.cache.Delete(l.cacheKey(m)); err != nil && !errors.Is(err, ErrNotFound) {
-		return
-	}
+	_ = l.store.cache.Delete(l.cacheKey(m))
 }
 
 // TokenCacheName names the cache the store keeps access tokens in.

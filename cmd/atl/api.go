@@ -202,7 +202,7 @@ func runAPI(ctx context.Context, opts *apiOptions) error {
 			return err
 		}
 		if resp.StatusCode >= 400 {
-			c.printBody(body)
+			c.printBody(endLine(body)) // the error line on stderr starts a line of its own
 			return &apiStatusError{method: method, path: req.url.Path, status: resp.StatusCode}
 		}
 		merging := opts.Paginate && (opts.Slurp || jq != nil)
@@ -234,7 +234,7 @@ func runAPI(ctx context.Context, opts *apiOptions) error {
 				if jq != nil {
 					return c.printJQ(merged)
 				}
-				c.printBody(merged)
+				c.printBody(endLine(merged))
 			}
 			return nil
 		}
@@ -431,6 +431,14 @@ func (c *apiCall) printBody(body []byte) {
 			fmt.Fprintln(out)
 		}
 	}
+}
+
+// endLine is b ending with a newline (when not empty).
+func endLine(b []byte) []byte {
+	if len(b) == 0 || bytes.HasSuffix(b, []byte("\n")) {
+		return b
+	}
+	return append(b, '\n')
 }
 
 // write prints text from the server, cleaned on a terminal.

@@ -137,7 +137,7 @@ func TestE2EAPIPaginates(t *testing.T) {
 		Values []struct{ Key string }
 		IsLast bool
 	}
-	if err := json.Unmarshal([]byte(out), &merged); err != nil || len(merged.Values) != 5 || !merged.IsLast {
+	if err := json.Unmarshal([]byte(out), &merged); err != nil || len(merged.Values) != 5 || !merged.IsLast || !strings.HasSuffix(out, "}\n") {
 		t.Fatalf("--slurp: %v %q", err, out)
 	}
 }
@@ -170,7 +170,7 @@ func TestE2EAPIRetries(t *testing.T) {
 		authtest.Fault{Status: 429, Header: map[string]string{"Retry-After": "0"}}, authtest.Fault{Status: 429, Body: `{"message":"slow down"}`, Header: map[string]string{"Retry-After": "0"}})
 	e.srv.ResetCounts()
 	out, errOut, code = e.run("api", "rest/api/3/issue/P1-1")
-	if code != 1 || out != `{"message":"slow down"}` || e.srv.Count("issue") != 4 || !strings.HasSuffix(errOut, "HTTP 429 Too Many Requests\n") {
+	if code != 1 || out != `{"message":"slow down"}`+"\n" || e.srv.Count("issue") != 4 || !strings.HasSuffix(errOut, "HTTP 429 Too Many Requests\n") {
 		t.Fatalf("exit %d, %q, %d requests, %q", code, out, e.srv.Count("issue"), errOut)
 	}
 	// A refused token: one refresh, one retry.

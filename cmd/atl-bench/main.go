@@ -1,14 +1,14 @@
-// Command atlbench is scripts/bench's helper: it prepares atl's stored
+// Command atl-bench is scripts/bench's helper: it prepares atl's stored
 // login between measurements, times logins, and reports the results.
 //
-//	atlbench location            the keychain item of ATL_PROFILE: SERVICE ACCOUNT
-//	atlbench expire              make the stored access token expired
-//	atlbench drop-cache          empty the token cache of the login
-//	atlbench counts NAME         a request counter of the test server (ATL_AUTH_URL)
-//	atlbench reset-counts        zero the test server's counters
-//	atlbench stamp FILE URL      (as ATL_BROWSER) note the time, then play the browser
-//	atlbench login-latency N ATL where: from the start of N `ATL login` to their browser
-//	atlbench report HYPERFINE.json EXTRA.txt   the table of medians, ratios and targets
+//	atl-bench location            the keychain item of ATL_PROFILE: SERVICE ACCOUNT
+//	atl-bench expire              make the stored access token expired
+//	atl-bench drop-cache          empty the token cache of the login
+//	atl-bench counts NAME         a request counter of the test server (ATL_AUTH_URL)
+//	atl-bench reset-counts        zero the test server's counters
+//	atl-bench stamp FILE URL      (as ATL_BROWSER) note the time, then play the browser
+//	atl-bench login-latency N ATL where: from the start of N `ATL login` to their browser
+//	atl-bench report HYPERFINE.json EXTRA.txt   the table of medians, ratios and targets
 package main
 
 import (
@@ -29,21 +29,21 @@ import (
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "atlbench:", err)
+		fmt.Fprintln(os.Stderr, "atl-bench:", err)
 		os.Exit(1)
 	}
 }
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: atlbench location|expire|drop-cache|counts|reset-counts|stamp|login-latency|report")
+		return fmt.Errorf("usage: atl-bench location|expire|drop-cache|counts|reset-counts|stamp|login-latency|report")
 	}
 	switch args[0] {
 	case "location", "expire", "drop-cache":
 		return login(args[0])
 	case "counts":
 		if len(args) != 2 {
-			return fmt.Errorf("usage: atlbench counts NAME")
+			return fmt.Errorf("usage: atl-bench counts NAME")
 		}
 		return counts(args[1])
 	case "reset-counts":
@@ -54,7 +54,7 @@ func run(args []string) error {
 		return resp.Body.Close()
 	case "stamp":
 		if len(args) < 3 {
-			return fmt.Errorf("usage: atlbench stamp FILE URL")
+			return fmt.Errorf("usage: atl-bench stamp FILE URL")
 		}
 		now := time.Now().UnixNano()
 		if err := os.WriteFile(args[1], []byte(strconv.FormatInt(now, 10)), 0o600); err != nil {
@@ -64,7 +64,7 @@ func run(args []string) error {
 		return cmd.Start() // in the background, as a browser opener returns at once
 	case "login-latency":
 		if len(args) != 3 {
-			return fmt.Errorf("usage: atlbench login-latency N ATL")
+			return fmt.Errorf("usage: atl-bench login-latency N ATL")
 		}
 		n, err := strconv.Atoi(args[1])
 		if err != nil {
@@ -73,7 +73,7 @@ func run(args []string) error {
 		return loginLatency(n, args[2])
 	case "report":
 		if len(args) != 3 {
-			return fmt.Errorf("usage: atlbench report HYPERFINE.json EXTRA.txt")
+			return fmt.Errorf("usage: atl-bench report HYPERFINE.json EXTRA.txt")
 		}
 		return report(args[1], args[2], os.Stdout)
 	}
@@ -122,7 +122,7 @@ func counts(name string) error {
 // loginLatency runs n logins of atl, each from its start to the moment its
 // browser command runs, and prints their median in ms.
 func loginLatency(n int, atl string) error {
-	dir, err := os.MkdirTemp("", "atlbench-")
+	dir, err := os.MkdirTemp("", "atl-bench-")
 	if err != nil {
 		return err
 	}

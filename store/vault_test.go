@@ -600,3 +600,22 @@ func TestSetAfterGetReadsNoHeadAgain(t *testing.T) {
 		t.Fatalf("after a write behind its back: %q, %v", got, err)
 	}
 }
+
+func TestVaultMissingPartIsNamed(t *testing.T) {
+	fb := newFake(nil)
+	if err := sizedVault(fb, testService, 10).Set("k", strings.Repeat("a", 25)); err != nil { // 3 parts
+		t.Fatal(err)
+	}
+	head, _ := fb.raw(testService, "k")
+	c, ok, err := parseChunkHead(head)
+	if !ok || err != nil || c.n != 3 {
+		t.Fatalf("head %q: %v %v", head, ok, err)
+	}
+	if err := fb.Delete(testService, c.partName("k", 1)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = sizedVault(fb, testService, 10).Get("k")
+	if !errors.Is(err, ErrCorrupt) || err.Error() != "stored secret is corrupt: part 2 of 3 is missing" {
+		t.Fatalf("Get = %v", err)
+	}
+}

@@ -161,29 +161,32 @@ func TestPromptSite(t *testing.T) {
 		{ID: "id-1", URL: "https://alpha.atlassian.net", Name: "alpha"},
 		{ID: "id-2", URL: "https://beta.atlassian.net", Name: "Beta"},
 	}
-	const notice = "This login reaches 2 sites (alpha https://alpha.atlassian.net, Beta https://beta.atlassian.net); using alpha. Choose another with `atl sites use NAME --profile work`.\n"
 	for _, tc := range []struct {
 		input       string
 		interactive bool
 		wantID      string
-		notice      bool
+		wantUsage   bool
 	}{
 		{interactive: true, input: "x\n0\n3\n2\n", wantID: "id-2"},
 		{interactive: true, input: "1", wantID: "id-1"},
-		{interactive: true, input: "", wantID: "id-1", notice: true},     // no answer
-		{interactive: false, wantID: "id-1", notice: true},               // no terminal
-		{interactive: false, input: "2\n", wantID: "id-1", notice: true}, // stdin is not asked
+		{interactive: true, input: "", wantUsage: true},
+		{interactive: false, wantUsage: true},
 	} {
 		var errOut bytes.Buffer
-		got := promptSite(sites, &ioStreams{In: strings.NewReader(tc.input), ErrOut: &errOut, Interactive: tc.interactive}, forProfile("atl sites use NAME", "work"))
-		if got.ID != tc.wantID {
+		got, err := promptSite(sites, &ioStreams{In: strings.NewReader(tc.input), ErrOut: &errOut, Interactive: tc.interactive})
+		var ue *usageError
+		if tc.wantUsage != errors.As(err, &ue) {
+			t.Errorf("%+v: err = %v", tc, err)
+			continue
+		}
+		if tc.wantUsage && !tc.interactive && err.Error() != "this login reaches 2 sites (alpha https://alpha.atlassian.net, Beta https://beta.atlassian.net): choose one with --site NAME|URL|ID" {
+			t.Errorf("message %q", err)
+		}
+		if !tc.wantUsage && got.ID != tc.wantID {
 			t.Errorf("%+v: got %s", tc, got.ID)
 		}
-		if tc.notice != strings.HasSuffix(errOut.String(), notice) {
-			t.Errorf("%+v: stderr %q", tc, errOut.String())
-		}
-		if tc.interactive != strings.Contains(errOut.String(), "  2) Beta  https://beta.atlassian.net") {
-			t.Errorf("%+v: prompt %q", tc, errOut.String())
+		if tc.interactive && !strings.Contains(errOut.String(), "  2) Beta  https://beta.atlassian.net") {
+			t.Errorf("prompt %q", errOut.String())
 		}
 	}
 }

@@ -142,15 +142,11 @@ func tokenAdvice(e *auth.TokenError, inv invocation) string {
 }
 
 // loginCommand is the command that logs profile in.
-func loginCommand(profile string) string { return forProfile("atl login", profile) }
-
-// forProfile is command for profile: with --profile unless it is the
-// default one.
-func forProfile(command, profile string) string {
+func loginCommand(profile string) string {
 	if profile == "" || profile == auth.DefaultProfile {
-		return command
+		return "atl login"
 	}
-	return command + " --profile " + profile
+	return "atl login --profile " + profile
 }
 
 // usageError is a mistake in how atl was called: exit code 2.

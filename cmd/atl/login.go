@@ -98,7 +98,7 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 		},
 		ChooseSite: func(sites []auth.Site) (auth.Site, error) {
 			status.stop()
-			return promptSite(sites, f.IO, forProfile("atl sites use NAME", opts.g.Profile)), nil
+			return promptSite(sites, f.IO)
 		},
 	}
 	if opts.NoBrowser {
@@ -139,17 +139,11 @@ func callbackPrefix(f *factory, opts *loginOptions) string {
 	return firstNonEmpty(opts.CallbackURL, f.Getenv("ATL_CALLBACK_URL"), "http://127.0.0.1:PORT/…")
 }
 
-// promptSite has the person pick one of several sites on a terminal.
-// Without one, or without an answer, it takes the first (the person has
-// consented already: failing now would waste that) and says so, and how
-// to choose another (use).
-func promptSite(sites []auth.Site, io *ioStreams, use string) auth.Site {
-	first := func() auth.Site {
-		fmt.Fprintf(io.ErrOut, "This login reaches %d sites (%s); using %s. Choose another with `%s`.\n", len(sites), auth.SiteList(sites), sites[0].Name, use)
-		return sites[0]
-	}
+// promptSite has the person pick one of several sites on a terminal;
+// elsewhere it fails, listing them.
+func promptSite(sites []auth.Site, io *ioStreams) (auth.Site, error) {
 	if !io.Interactive {
-		return first()
+		return auth.Site{}, usageErrorf("this login reaches %d sites (%s): choose one with --site NAME|URL|ID", len(sites), auth.SiteList(sites))
 	}
 	fmt.Fprintln(io.ErrOut, "This login reaches several sites:")
 	for i, s := range sites {
@@ -160,11 +154,10 @@ func promptSite(sites []auth.Site, io *ioStreams, use string) auth.Site {
 		fmt.Fprintf(io.ErrOut, "Choose a site [1-%d]: ", len(sites))
 		line, err := in.ReadString('\n')
 		if n, convErr := strconv.Atoi(strings.TrimSpace(line)); convErr == nil && n >= 1 && n <= len(sites) {
-			return sites[n-1]
+			return sites[n-1], nil
 		}
 		if err != nil {
-			fmt.Fprintln(io.ErrOut)
-			return first()
+			return auth.Site{}, usageErrorf("no site chosen: pass --site NAME|URL|ID")
 		}
 	}
 }

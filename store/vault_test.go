@@ -619,3 +619,19 @@ func TestVaultMissingPartIsNamed(t *testing.T) {
 		t.Fatalf("Get = %v", err)
 	}
 }
+
+func TestVaultAtMostMaxParts(t *testing.T) {
+	// maxParts parts are fine, written and read back; one more is refused.
+	fb := newFake(nil)
+	v := sizedVault(fb, testService, 10)
+	exact := strings.Repeat("x", 10*maxParts)
+	if err := v.Set("k", exact); err != nil {
+		t.Fatalf("Set of %d parts: %v", maxParts, err)
+	}
+	if got, err := v.Get("k"); err != nil || got != exact {
+		t.Fatalf("Get of %d parts: %v", maxParts, err)
+	}
+	if err := v.Set("k", exact+"y"); !errors.Is(err, ErrTooBig) {
+		t.Fatalf("Set of %d parts = %v, want ErrTooBig", maxParts+1, err)
+	}
+}

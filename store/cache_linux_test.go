@@ -93,3 +93,9 @@ func TestALoginsTokenInTheKernelKeyring(t *testing.T) {
 		t.Fatal("a dead login's entry survived")
 	}
 }
+
+func TestWithTokenCacheNilKeepsThePlatforms(t *testing.T) {
+	if name := New(t.TempDir(), nil).WithTokenCache(nil).TokenCacheName(); name != "the kernel keyring" {
+		t.Fatalf("WithTokenCache(nil): %q", name)
+	}
+}

@@ -240,3 +240,23 @@ func TestFailedSaveLeavesNoTempFile(t *testing.T) {
 		t.Errorf("temporary files left behind: %q", tmp)
 	}
 }
+
+func TestReadPrivateSizeLimit(t *testing.T) {
+	s := testStore(t)
+	if err := s.prepare(true); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(s.Dir(), "big.json")
+	if err := s.writePrivate(path, make([]byte, maxFileSize)); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := s.readPrivate(path); err != nil || len(b) != maxFileSize {
+		t.Fatalf("a file of %d bytes: %d bytes, %v", maxFileSize, len(b), err)
+	}
+	if err := s.writePrivate(path, make([]byte, maxFileSize+1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.readPrivate(path); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a file of %d bytes: %v, want ErrCorrupt", maxFileSize+1, err)
+	}
+}

@@ -155,3 +155,22 @@ func TestLegacyItemsMoveToTheDirectorysOwn(t *testing.T) {
 		})
 	}
 }
+
+func TestDeleteRemovesTheLegacyItem(t *testing.T) {
+	home(t)
+	keys := newFake(nil)
+	s := New(filepath.Join(t.TempDir(), "atl"), keys) // not the default directory
+	l := mustLogin(t, s, "default")
+	if err := s.saveMetadata("default", sampleMetadata()); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := s.identity()
+	legacy, _ := EncodeGrant(Grant{RefreshToken: "legacy-rt", ConfigDir: id})
+	keys.put("atl", "profile:default", legacy)
+	if found, err := l.Delete(); err != nil || !found {
+		t.Fatalf("Delete = %v, %v", found, err)
+	}
+	if _, ok := keys.raw("atl", "profile:default"); ok {
+		t.Fatal("the legacy item outlived the logout")
+	}
+}

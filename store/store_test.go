@@ -13,9 +13,11 @@ var invalidNames = []string{
 	"", ".", "..", "../x", "../../etc/passwd", "a/b", "a\\b", "/abs", ".hidden", "-flag", "_x",
 	"a b", "a\x00b", "a\nb", "é", "a:b", "a*", strings.Repeat("a", 65),
 	"x.tokens", "X.Tokens", "default.TOKENS",
+	// Just outside each range of letters and digits.
+	"a{", "a[", "a`", "a@", "a/", "{a", "[a", "`a", "@a", "/a", ":a",
 }
 
-var validNames = []string{"default", "a", "A", "0", "work-2", "a.b_c", "x.tokens2", "tokens", "x.token", strings.Repeat("a", 64)}
+var validNames = []string{"default", "a", "A", "0", "z", "Z", "9", "az-AZ_09.x", "work-2", "a.b_c", "x.tokens2", "tokens", "x.token", strings.Repeat("a", 64)}
 
 func TestValidProfileName(t *testing.T) {
 	for _, n := range invalidNames {

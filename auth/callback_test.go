@@ -146,3 +146,18 @@ func TestPortInUseErrorMessage(t *testing.T) {
 		t.Error("PortInUseError does not unwrap to its cause")
 	}
 }
+
+func TestParseCallbackCharacterEdges(t *testing.T) {
+	// The printable ASCII range's ends: '!' (0x21) and '~' (0x7e) are
+	// allowed in a path; space (0x20) and DEL (0x7f) are not.
+	for _, ok := range []string{"http://127.0.0.1:8080/cb!", "http://127.0.0.1:8080/cb~"} {
+		if _, err := parseCallback(ok); err != nil {
+			t.Errorf("parseCallback(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"http://127.0.0.1:8080/cb ", "http://127.0.0.1:8080/cb\x7f", "http://127.0.0.1:8080/cb\x1f", "http://127.0.0.1:8080/cb\x80"} {
+		if _, err := parseCallback(bad); err == nil || !strings.Contains(err.Error(), "a character a URL cannot hold") {
+			t.Errorf("parseCallback(%q) = %v", bad, err)
+		}
+	}
+}

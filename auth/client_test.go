@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -268,5 +269,32 @@ func TestInfoAndSite(t *testing.T) {
 	f.setenv("ATL_API_URL", "https://api.example.test/")
 	if info, _ := s.Info(context.Background()); info.APIURL != "https://api.example.test" {
 		t.Fatalf("APIURL = %q, want ATL_API_URL's", info.APIURL)
+	}
+}
+
+func TestClientFollowsAtMostTenRedirects(t *testing.T) {
+	f := newFixture(t, authtest.Options{})
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/r/"))
+		if n == 0 {
+			_, _ = io.WriteString(w, "landed")
+			return
+		}
+		http.Redirect(w, r, "/r/"+strconv.Itoa(n-1), http.StatusFound)
+	}))
+	defer api.Close()
+	f.setenv("ATL_API_URL", api.URL)
+	hc := f.session().Client(context.Background())
+	resp, err := hc.Get(api.URL + "/r/9")
+	if err != nil {
+		t.Fatalf("9 redirects: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "landed" {
+		t.Fatalf("9 redirects: %q", b)
+	}
+	if _, err := hc.Get(api.URL + "/r/10"); err == nil || !strings.Contains(err.Error(), "stopped after 10 redirects") {
+		t.Fatalf("10 redirects: %v", err)
 	}
 }

@@ -94,17 +94,9 @@ func authorize(ctx context.Context, f flow) (*flowResult, error) {
 	handler := &callbackHandler{
 		cb: cb, state: state, start: start, results: results, outcome: outcome, pageDone: pageDone,
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       30 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		// gctx, not ctx: a handler waiting for the exchange's outcome must
-		// also stop when the login ends for another reason.
-		BaseContext: func(net.Listener) context.Context { return gctx },
-	}
+	// gctx, not ctx: a handler waiting for the exchange's outcome must also
+	// stop when the login ends for another reason.
+	srv := callbackServer(handler, gctx)
 	// exchange spends the one accepted code and tells the page the outcome.
 	exchange := func(r callbackResult) error {
 		if r.err != nil {
@@ -222,4 +214,19 @@ func randomString(n int) (string, error) {
 		return "", fmt.Errorf("reading random bytes: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// callbackServer is the listener's HTTP server: every request bounded in
+// time and size (a local program could otherwise hold a connection open
+// for the whole login), its handlers' context base.
+func callbackServer(h http.Handler, base context.Context) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      60 * time.Second, // the page waits for the code exchange
+		IdleTimeout:       30 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		BaseContext:       func(net.Listener) context.Context { return base },
+	}
 }

@@ -398,3 +398,16 @@ func TestLoginBlockingOrFailingBrowserDoesNotHoldTheLogin(t *testing.T) {
 		})
 	}
 }
+
+func TestCallbackServerBoundsEveryRequest(t *testing.T) {
+	type key struct{}
+	base := context.WithValue(context.Background(), key{}, "base")
+	srv := callbackServer(http.NotFoundHandler(), base)
+	if srv.ReadHeaderTimeout != 10*time.Second || srv.ReadTimeout != 15*time.Second || srv.WriteTimeout != 60*time.Second ||
+		srv.IdleTimeout != 30*time.Second || srv.MaxHeaderBytes != 16<<10 {
+		t.Fatalf("limits: %+v", srv)
+	}
+	if srv.BaseContext(nil).Value(key{}) != "base" {
+		t.Fatal("handlers do not run in the login's context")
+	}
+}

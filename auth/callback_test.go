@@ -155,7 +155,7 @@ func TestParseCallbackCharacterEdges(t *testing.T) {
 			t.Errorf("parseCallback(%q) = %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"http://127.0.0.1:8080/cb ", "http://127.0.0.1:8080/cb\x7f", "http://127.0.0.1:8080/cb\x1f", "http://127.0.0.1:8080/cb\x80"} {
+	for _, bad := range []string{"http://127.0.0.1:8080/cb ", "http://127.0.0.1:8080/cb\x7f", "http://127.0.0.1:8080/cb\x1f", "http://127.0.0.1:8080/cb\x80", `http://127.0.0.1:8080/cb"`, "http://127.0.0.1:8080/cb}"} {
 		if _, err := parseCallback(bad); err == nil || !strings.Contains(err.Error(), "a character a URL cannot hold") {
 			t.Errorf("parseCallback(%q) = %v", bad, err)
 		}

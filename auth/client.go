@@ -59,7 +59,8 @@ func (s *Session) httpClient(t http.RoundTripper) *http.Client {
 		Transport: t,
 		Timeout:   s.hc.Timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) > 0 && strings.EqualFold(via[len(via)-1].URL.Scheme, "https") && !strings.EqualFold(req.URL.Scheme, "https") {
+			// via holds at least the request that was redirected.
+			if strings.EqualFold(via[len(via)-1].URL.Scheme, "https") && !strings.EqualFold(req.URL.Scheme, "https") {
 				return errors.New("refusing a redirect from https to " + req.URL.Scheme)
 			}
 			if next != nil {

@@ -17,6 +17,9 @@ func TestAnAccessTokenFromTheEnvironment(t *testing.T) {
 		{ID: "bbbbbbbb-0000-0000-0000-000000000002", URL: "https://beta.atlassian.net", Name: "beta"},
 	}
 	f := newFixture(t, authtest.Options{Sites: sites})
+	if _, err := f.login().Delete(); err != nil { // no stored login at all
+		t.Fatal(err)
+	}
 	access, _ := f.srv.IssueTokens("read:jira-user", "read:jira-work")
 	f.setenv("ATL_TOKEN", access)
 	f.setenv("ATL_API_URL", f.srv.URL()) // no stored login to name it

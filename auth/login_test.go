@@ -123,7 +123,7 @@ func TestLoginStoresTheLogin(t *testing.T) {
 		t.Fatalf("expiry in %v, want an hour", d)
 	}
 	l, _ := store.New(e.dir, e.keys).Login("default")
-	if info.Site.ID != m.Site.ID || info.User.Email != authtest.DefaultUserEmail || info.Storage != l.Location(store.StorageKeychain).String() ||
+	if info.Site.ID != m.Site.ID || info.User.Email != authtest.DefaultUserEmail || info.Storage != l.Location(store.StorageKeychain).String() || info.InsecureStorage ||
 		!strings.HasPrefix(info.Storage, `system keychain (service "atl", account "profile:default@`) {
 		t.Fatalf("Info = %+v", info)
 	}
@@ -258,8 +258,11 @@ func TestLoginFailsBeforeTheBrowserWithoutAKeychain(t *testing.T) {
 	}
 	// Insecure storage needs no keychain.
 	info, err := e.login(func(o *auth.LoginOptions) { o.InsecureStorage = true })
-	if err != nil || !strings.HasPrefix(info.Storage, "file ") {
+	if err != nil || !strings.HasPrefix(info.Storage, "file ") || !info.InsecureStorage {
 		t.Fatalf("insecure login: %+v, %v", info, err)
+	}
+	if later, err := e.session().Info(context.Background()); err != nil || !later.InsecureStorage {
+		t.Fatalf("Info of an insecure login: %+v, %v", later, err)
 	}
 	m, g := e.stored()
 	if m.Storage != store.StorageFile || g.ClientSecret != "" {
@@ -318,5 +321,46 @@ func TestLoginTimeout(t *testing.T) {
 	}
 	if e.keys.Len() != 0 {
 		t.Fatal("something was stored")
+	}
+}
+
+func TestLoginWithoutATimeout(t *testing.T) {
+	e := newLoginEnv(t, authtest.Options{})
+	// Timeout zero: no limit of its own; the browser consents and it works.
+	if _, err := e.login(func(o *auth.LoginOptions) { o.Timeout = 0 }); err != nil {
+		t.Fatalf("no timeout: %v", err)
+	}
+	// The caller's deadline is the caller's: reported as it is, not as a
+	// sign-in timeout of atl's.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	o := e.options()
+	o.OpenBrowser, o.Timeout = nil, 0
+	_, err := e.session().Login(ctx, o)
+	var te *auth.SignInTimeoutError
+	if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &te) {
+		t.Fatalf("the caller's deadline: %v", err)
+	}
+}
+
+func TestFindSite(t *testing.T) {
+	sites := []auth.Site{
+		{ID: "aaaaaaaa-0000-0000-0000-000000000001", URL: "https://alpha.atlassian.net", Name: "Alpha"},
+		{ID: "bbbbbbbb-0000-0000-0000-000000000002", URL: "", Name: "no-url"},
+	}
+	for want, id := range map[string]string{
+		"aaaaaaaa-0000-0000-0000-000000000001": sites[0].ID,
+		"alpha":                                sites[0].ID, // names without case
+		"https://alpha.atlassian.net":          sites[0].ID,
+		"alpha.atlassian.net":                  sites[0].ID, // URLs without scheme or trailing slash
+		"https://ALPHA.atlassian.net/":         sites[0].ID,
+		"NO-URL":                               sites[1].ID,
+		"":                                     "", // a site without URL is not found by an empty one
+		"beta":                                 "",
+	} {
+		got, ok := auth.FindSite(sites, want)
+		if ok != (id != "") || got.ID != id {
+			t.Errorf("FindSite(%q) = %q, %v; want %q", want, got.ID, ok, id)
+		}
 	}
 }

@@ -67,4 +67,9 @@ func TestValidScope(t *testing.T) {
 	if validScopeToken("") {
 		t.Error("an empty scope token is valid")
 	}
+	// At most 4096 bytes in all.
+	long := strings.Repeat("a ", 2048)
+	if !validScope(long[:4096]) || validScope(long+"a") {
+		t.Error("the 4096-byte limit of a scope list")
+	}
 }

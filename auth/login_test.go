@@ -364,3 +364,18 @@ func TestFindSite(t *testing.T) {
 		}
 	}
 }
+
+func TestLoginIdentifiesTheUserWithReadMeAlone(t *testing.T) {
+	e := newLoginEnv(t, authtest.Options{})
+	info, err := e.login(func(o *auth.LoginOptions) { o.Scopes = []string{"offline_access", "read:me"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Jira's myself refuses (no read:jira-user): /me names the user.
+	if info.User.AccountID != authtest.DefaultAccountID || info.User.Name != authtest.DefaultUserName || info.User.Email != authtest.DefaultUserEmail {
+		t.Fatalf("user %+v", info.User)
+	}
+	if e.srv.Count("myself") != 1 || e.srv.Count("me") != 1 {
+		t.Fatalf("myself %d, me %d", e.srv.Count("myself"), e.srv.Count("me"))
+	}
+}

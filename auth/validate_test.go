@@ -36,6 +36,7 @@ func TestValidAccountID(t *testing.T) {
 		"557058:f58131cb-b67d-43c7-b30d-6b58d40bd077": true,
 		"5b10ac8d82e05b22cc7d4ef5":                    true,
 		"Az09:_-":                                     true,
+		"aZ":                                          true, // the other ends of the letter ranges
 		strings.Repeat("a", 128):                      true,
 		strings.Repeat("a", 129):                      false,
 		"":                                            false,

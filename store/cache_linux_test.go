@@ -53,11 +53,15 @@ func TestKernelKeyring(t *testing.T) {
 	if _, err := kr.Get(key); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get after Delete = %v", err)
 	}
-	// An entry goes with its token.
-	if err := kr.Set(key, []byte("short"), 1100*time.Millisecond); err != nil {
+	// An entry goes with its token: a ttl of a whole second is one second
+	// (keyctl counts in seconds; a part of one counts as one).
+	if err := kr.Set(key, []byte("short"), time.Second); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2100 * time.Millisecond)
+	if _, err := kr.Get(key); err != nil {
+		t.Fatalf("Get before its timeout = %v", err)
+	}
+	time.Sleep(1500 * time.Millisecond)
 	if _, err := kr.Get(key); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get after its timeout = %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,5 +78,31 @@ func TestNoProfileCollidesWithAnotherProfilesFiles(t *testing.T) {
 			}
 			owner[f] = n
 		}
+	}
+}
+
+func TestCanonicalDir(t *testing.T) {
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := filepath.Join(root, "real")
+	if err := os.Mkdir(real, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, filepath.Join(root, "link")); err != nil {
+		t.Skip("no symbolic links here")
+	}
+	// A directory not made yet, below a link: the link is resolved.
+	if got := canonicalDir(filepath.Join(root, "link", "atl")); got != filepath.Join(real, "atl") {
+		t.Errorf("canonicalDir(link/atl) = %s", got)
+	}
+	if got := canonicalDir(filepath.Join(root, "link")); got != real {
+		t.Errorf("canonicalDir(link) = %s", got)
+	}
+	// A relative directory is made absolute.
+	t.Chdir(real)
+	if got := canonicalDir("x"); got != filepath.Join(real, "x") {
+		t.Errorf("canonicalDir(x) = %s", got)
 	}
 }

@@ -29,9 +29,10 @@ func (s *Session) tokenClient() *http.Client {
 const maxRereads = 3
 
 // token returns a valid access token: the one in memory while it is
-// fresh, else the stored one while it is fresh, else a refreshed one. With
-// stale (a token the API refused although it had not expired), it returns
-// a token other than stale, refreshing unless another process already has.
+// fresh, else the token cache's, else the keychain's, else a refreshed
+// one. With stale (a token the API refused although it had not expired),
+// it returns a token other than stale, refreshing unless another process
+// already has.
 func (s *Session) token(ctx context.Context, stale string) (*oauth2.Token, error) {
 	if s.envToken != "" {
 		if !store.ValidToken(s.envToken) {

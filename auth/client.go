@@ -89,7 +89,7 @@ func (s *Session) apiURL() (string, error) {
 		return s.api, nil
 	}
 	if s.envToken != "" {
-		api, err := baseURL("API URL", envAPIURL, firstOf(s.getenv(envAPIURL), DefaultAPIURL))
+		api, err := s.apiFor(DefaultAPIURL)
 		s.api = api
 		return api, err
 	}

@@ -88,19 +88,34 @@ func (s *Session) grantEndpoints(m *store.Metadata, g store.Grant) (endpoints, e
 			return endpoints{}, s.loginRequired(fmt.Sprintf("the login's metadata names %s %s, but its tokens belong to %s", c.what, c.meta, c.grant), store.ErrForeignGrant)
 		}
 	}
-	if v := s.getenv(envClientID); v != "" && v != ep.clientID {
-		return endpoints{}, &ConfigError{Setting: "client id", Env: envClientID, Value: v, Stored: ep.clientID}
+	if err := s.envConflict(ep.clientID, ep.authURL); err != nil {
+		return endpoints{}, err
 	}
-	if v := s.getenv(envAuthURL); v != "" && normalizeURL(v) != normalizeURL(ep.authURL) {
-		return endpoints{}, &ConfigError{Setting: "auth server", Env: envAuthURL, Value: v, Stored: ep.authURL}
-	}
-	ep.apiURL = ep.grantAPI
-	if v := s.getenv(envAPIURL); v != "" {
-		if ep.apiURL, err = baseURL("API URL", envAPIURL, v); err != nil {
-			return endpoints{}, err
-		}
+	if ep.apiURL, err = s.apiFor(ep.grantAPI); err != nil {
+		return endpoints{}, err
 	}
 	return ep, nil
+}
+
+// envConflict is the *ConfigError of an environment whose client id or
+// auth server is not the login's (clientID, authURL), or nil.
+func (s *Session) envConflict(clientID, authURL string) error {
+	if v := s.getenv(envClientID); v != "" && v != clientID {
+		return &ConfigError{Setting: "client id", Env: envClientID, Value: v, Stored: clientID}
+	}
+	if v := s.getenv(envAuthURL); v != "" && normalizeURL(v) != normalizeURL(authURL) {
+		return &ConfigError{Setting: "auth server", Env: envAuthURL, Value: v, Stored: authURL}
+	}
+	return nil
+}
+
+// apiFor is the API server requests go to for a login (or token) whose
+// own is api: ATL_API_URL's when set (and usable), else api.
+func (s *Session) apiFor(api string) (string, error) {
+	if v := s.getenv(envAPIURL); v != "" {
+		return baseURL("API URL", envAPIURL, v)
+	}
+	return api, nil
 }
 
 // baseURL checks a server's base URL and returns it without a trailing

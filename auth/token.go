@@ -96,11 +96,7 @@ func (s *Session) storageName(m *store.Metadata) string {
 // the environment's client id and auth server are the login's (use says
 // what is wrong when they are not, once it has read the grant).
 func (s *Session) envMatches(m *store.Metadata) bool {
-	if v := s.getenv(envClientID); v != "" && v != m.ClientID {
-		return false
-	}
-	v := s.getenv(envAuthURL)
-	return v == "" || normalizeURL(v) == normalizeURL(firstOf(m.AuthURL, DefaultAuthURL))
+	return s.envConflict(m.ClientID, firstOf(m.AuthURL, DefaultAuthURL)) == nil
 }
 
 // serveCached makes a token from the token cache the session's, with the
@@ -109,12 +105,9 @@ func (s *Session) serveCached(c store.Cached) error {
 	if c.APIURL == "" {
 		return errors.New("no API server in the cached entry")
 	}
-	api := c.APIURL
-	if v := s.getenv(envAPIURL); v != "" {
-		var err error
-		if api, err = baseURL("API URL", envAPIURL, v); err != nil {
-			return err
-		}
+	api, err := s.apiFor(c.APIURL)
+	if err != nil {
+		return err
 	}
 	s.api = api
 	s.from = s.store.TokenCacheName()

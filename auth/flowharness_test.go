@@ -24,23 +24,12 @@ const (
 
 var loginScopes = []string{"offline_access", "read:jira-work", "read:me"}
 
-// usedPorts keeps parallel tests from picking the same port twice.
-var usedPorts sync.Map
-
 // freePort returns a loopback port that is free on 127.0.0.1 (and on ::1
 // when bothStacks and the machine has IPv6).
 func freePort(t *testing.T, bothStacks bool) int {
 	t.Helper()
 	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if _, dup := usedPorts.LoadOrStore(port, true); dup {
-			continue
-		}
+		port := authtest.FreePort(t)
 		if bothStacks && haveIPv6() {
 			l6, err := net.Listen("tcp", net.JoinHostPort("::1", strconv.Itoa(port)))
 			if err != nil {

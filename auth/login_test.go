@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -36,7 +35,7 @@ type loginEnv struct {
 func newLoginEnv(t *testing.T, opts authtest.Options) *loginEnv {
 	t.Helper()
 	e := &loginEnv{t: t, dir: t.TempDir(), keys: storetest.NewMemory()}
-	e.callback = fmt.Sprintf("http://127.0.0.1:%d/callback", loginPort(t))
+	e.callback = fmt.Sprintf("http://127.0.0.1:%d/callback", authtest.FreePort(t))
 	opts.ClientID = "app-1"
 	opts.ClientSecret = "app-1-secret"
 	opts.RedirectURI = e.callback
@@ -47,17 +46,6 @@ func newLoginEnv(t *testing.T, opts authtest.Options) *loginEnv {
 		"ATL_AUTH_URL": e.srv.URL(), "ATL_API_URL": e.srv.URL(),
 	}
 	return e
-}
-
-// loginPort is a free loopback port.
-func loginPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func (e *loginEnv) session() *auth.Session {
@@ -179,7 +167,7 @@ func TestLoginAgainNeedsNoEnvironment(t *testing.T) {
 
 func TestLoginSettingsPrecedence(t *testing.T) {
 	e := newLoginEnv(t, authtest.Options{})
-	fileCallback := fmt.Sprintf("http://127.0.0.1:%d/file", loginPort(t))
+	fileCallback := fmt.Sprintf("http://127.0.0.1:%d/file", authtest.FreePort(t))
 	cfg := `{"client_id": "from-file", "callback_url": "` + fileCallback + `"}`
 	if err := os.WriteFile(filepath.Join(e.dir, "config.json"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

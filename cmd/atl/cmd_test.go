@@ -86,7 +86,7 @@ func TestTokenWhenNotLoggedIn(t *testing.T) {
 }
 
 func TestInProcessLoginStoresSecretsOnlyInKeychain(t *testing.T) {
-	port := freePort(t)
+	port := authtest.FreePort(t)
 	callback := fmt.Sprintf("http://127.0.0.1:%d/callback", port)
 	srv := authtest.NewServer(authtest.Options{ClientID: "cid", ClientSecret: "csecret", RedirectURI: callback})
 	defer srv.Close()
@@ -145,7 +145,7 @@ func TestKeychainFailureFailsLoginBeforeTheBrowser(t *testing.T) {
 	keys.Fail(&store.KeychainError{Op: "read", Cause: "the keyring is locked"})
 	opened := false
 	f.OpenURL = func(string) error { opened = true; return nil }
-	if code := execute(f, "login", "--callback-url", fmt.Sprintf("http://127.0.0.1:%d/callback", freePort(t))); code != 1 {
+	if code := execute(f, "login", "--callback-url", fmt.Sprintf("http://127.0.0.1:%d/callback", authtest.FreePort(t))); code != 1 {
 		t.Fatalf("exit %d", code)
 	}
 	if opened {

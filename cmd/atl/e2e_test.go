@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,22 +66,12 @@ type e2e struct {
 	env      map[string]string
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func newE2E(t *testing.T, opts authtest.Options) *e2e {
 	t.Helper()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	e := &e2e{t: t, dir: t.TempDir(), profile: "e2e-" + hex.EncodeToString(b)}
-	e.callback = fmt.Sprintf("http://127.0.0.1:%d/callback", freePort(t))
+	e.callback = fmt.Sprintf("http://127.0.0.1:%d/callback", authtest.FreePort(t))
 	opts.ClientID = "e2e-client"
 	opts.ClientSecret = "e2e-client-secret-value"
 	if opts.RedirectURI == "" {

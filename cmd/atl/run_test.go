@@ -227,7 +227,7 @@ func TestRunLogout(t *testing.T) {
 var startURLRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+/start\?k=\S+`)
 
 func TestRunLogin(t *testing.T) {
-	port := freePort(t)
+	port := authtest.FreePort(t)
 	callback := "http://127.0.0.1:" + strconv.Itoa(port) + "/callback"
 	for _, tc := range []struct {
 		name     string

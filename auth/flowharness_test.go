@@ -55,15 +55,17 @@ var haveIPv6 = sync.OnceValue(func() bool {
 // login is one Login running in the background against an authtest
 // server.
 type login struct {
-	srv    *authtest.Server
-	cbURL  string
-	port   int
-	urls   chan string // authorize URLs passed to OpenBrowser
-	opened atomic.Int32
-	shown  atomic.Int32
-	done   chan struct{}
-	res    *flowResult
-	err    error
+	srv   *authtest.Server
+	cbURL string
+	port  int
+	urls  chan string // what the browser is opened at
+	// shownURL is the link shown to the user: the keyed start link.
+	shownURL atomic.Pointer[string]
+	opened   atomic.Int32
+	shown    atomic.Int32
+	done     chan struct{}
+	res      *flowResult
+	err      error
 }
 
 type loginSetup struct {
@@ -73,6 +75,9 @@ type loginSetup struct {
 	// existing, if set, is reused instead of a new server.
 	existing *authtest.Server
 	opts     func(*flow)
+	// keepOpen leaves the listener of a successful flow up: the test
+	// calls the result's close.
+	keepOpen bool
 }
 
 func startLogin(t *testing.T, s loginSetup) *login {
@@ -118,8 +123,11 @@ func runLogin(t *testing.T, srv *authtest.Server, cbURL string, port int, s logi
 			l.urls <- u
 			return nil
 		},
-		showURL: func(string) { l.shown.Add(1) },
-		hc:      &http.Client{Timeout: 5 * time.Second},
+		showURL: func(u string) {
+			l.shown.Add(1)
+			l.shownURL.Store(&u)
+		},
+		hc: &http.Client{Timeout: 5 * time.Second},
 	}
 	if s.opts != nil {
 		s.opts(&opts)
@@ -127,6 +135,9 @@ func runLogin(t *testing.T, srv *authtest.Server, cbURL string, port int, s logi
 	go func() {
 		defer close(l.done)
 		l.res, l.err = authorize(ctx, opts)
+		if l.res != nil && !s.keepOpen {
+			l.res.close() // as Login does once it has stored the login
+		}
 	}()
 	t.Cleanup(func() {
 		select {
@@ -138,9 +149,16 @@ func runLogin(t *testing.T, srv *authtest.Server, cbURL string, port int, s logi
 	return l
 }
 
-// startURL waits for the URL the flow opens the browser at: the one-time
-// start link.
+// startURL waits for the flow to open the browser and returns the
+// one-time start link it showed.
 func (l *login) startURL(t *testing.T) string {
+	t.Helper()
+	l.browserURL(t)
+	return *l.shownURL.Load()
+}
+
+// browserURL waits for what the flow opens the browser at.
+func (l *login) browserURL(t *testing.T) string {
 	t.Helper()
 	select {
 	case u := <-l.urls:

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"crypto/subtle"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -189,51 +188,4 @@ func isPrefetch(r *http.Request) bool {
 		}
 	}
 	return false
-}
-
-// startLink is the one-time address on the listener that the browser is
-// opened at (and that is shown for opening by hand): it redirects to the
-// consent page once. So the authorize URL, with its state and PKCE
-// challenge, is on no command line (where every local user can read it);
-// a second fetch means someone else has the link, and ends the login.
-type startLink struct {
-	path   string
-	key    string
-	target string // the authorize URL
-	reused chan<- error
-
-	mu   sync.Mutex
-	used bool
-}
-
-// ErrLinkReused reports that the one-time sign-in link was opened twice:
-// another program on this machine may have read it.
-var ErrLinkReused = errors.New("the sign-in link was opened twice (by another program, or a second time by hand), so atl stopped the login")
-
-func (s *startLink) serve(w http.ResponseWriter, r *http.Request) {
-	if refused(w, r) {
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("k")), []byte(s.key)) != 1 {
-		writePage(w, http.StatusNotFound, pageError, "Not found.")
-		return
-	}
-	s.mu.Lock()
-	first := !s.used
-	s.used = true
-	s.mu.Unlock()
-	if !first {
-		// The page goes on the wire before the login ends (and closes
-		// the listener).
-		writePage(w, http.StatusConflict, pageError, "This sign-in link was already opened once, so atl stopped the login. Start again from the terminal.")
-		select {
-		case s.reused <- ErrLinkReused:
-		default:
-		}
-		return
-	}
-	h := w.Header()
-	h.Set("Location", s.target)
-	h.Set("Referrer-Policy", "no-referrer")
-	w.WriteHeader(http.StatusFound)
 }

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -202,71 +201,5 @@ func TestLoginSurvivesSlowClientsAndHugeRequests(t *testing.T) {
 	<-l.done
 	if l.err != nil {
 		t.Fatal(l.err)
-	}
-}
-
-func TestStartLinkRedirectsOnceThenEndsTheLogin(t *testing.T) {
-	t.Parallel()
-	l := startLogin(t, loginSetup{})
-	start := l.startURL(t)
-	u, err := url.Parse(start)
-	if err != nil || u.Path != "/start" || len(u.Query().Get("k")) < 43 || strings.Contains(start, "state") || strings.Contains(start, "challenge") {
-		t.Fatalf("start link %q: want /start?k=RANDOM and nothing of the authorize URL", start)
-	}
-	c := rawClient(t)
-	wrongKey := "http://" + u.Host + "/start?k=guess"
-	for _, tc := range []struct {
-		method, target, host string
-		header               http.Header
-		status               int
-	}{
-		{"GET", wrongKey, "", nil, http.StatusNotFound},
-		{"GET", "http://" + u.Host + "/start", "", nil, http.StatusNotFound},
-		{"POST", start, "", nil, http.StatusMethodNotAllowed},
-		{"GET", start, "", http.Header{"Sec-Purpose": {"prefetch"}}, http.StatusServiceUnavailable},
-		{"GET", start, "evil.example:" + u.Port(), nil, http.StatusMisdirectedRequest},
-	} {
-		r := mustSend(t, c, tc.method, tc.target, tc.host, tc.header)
-		if r.status != tc.status {
-			t.Errorf("%s %s (host %q): %d, want %d", tc.method, tc.target, tc.host, r.status, tc.status)
-		}
-		checkPageHeaders(t, tc.target, r.header)
-	}
-	l.stillWaiting(t, "requests that are not the start link's")
-	first := mustSend(t, c, "GET", start, "", nil)
-	loc, _ := url.Parse(first.header.Get("Location"))
-	if first.status != http.StatusFound || loc == nil || loc.Path != "/authorize" || loc.Query().Get("state") == "" || loc.Query().Get("code_challenge") == "" {
-		t.Fatalf("first fetch: %d to %q, want a redirect to the consent page", first.status, first.header.Get("Location"))
-	}
-	if first.header.Get("Referrer-Policy") != "no-referrer" || !strings.Contains(first.header.Get("Cache-Control"), "no-store") {
-		t.Errorf("redirect headers %v", first.header)
-	}
-	l.stillWaiting(t, "the first fetch")
-	second := mustSend(t, c, "GET", start, "", nil)
-	if second.status != http.StatusConflict || !strings.Contains(second.body, "already opened") {
-		t.Fatalf("second fetch: %d %q", second.status, second.body)
-	}
-	_, err = l.wait(t)
-	if !errors.Is(err, ErrLinkReused) {
-		t.Fatalf("Login = %v, want ErrLinkReused", err)
-	}
-	if n := l.srv.Count("token"); n != 0 {
-		t.Fatalf("token requests = %d", n)
-	}
-}
-
-func TestStartLinkAvoidsTheCallbackPath(t *testing.T) {
-	t.Parallel()
-	l := startLogin(t, loginSetup{callback: "http://127.0.0.1:%d/start"})
-	start := l.startURL(t)
-	if u, _ := url.Parse(start); u.Path != "/atl-start" {
-		t.Fatalf("start link %q on a /start callback", start)
-	}
-	status, body, err := authtest.Browse(context.Background(), nil, start)
-	if err != nil || status != 200 || !strings.Contains(body, "signed in") {
-		t.Fatalf("Browse: %d %q %v", status, body, err)
-	}
-	if _, err := l.wait(t); err != nil {
-		t.Fatal(err)
 	}
 }

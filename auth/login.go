@@ -27,12 +27,18 @@ type LoginOptions struct {
 	// as ctx allows. When it passes, Login returns *SignInTimeoutError.
 	Timeout time.Duration
 
-	// ShowURL tells the user the consent page's URL, always and before
-	// the browser is opened, so that it can be opened by hand.
+	// ShowURL tells the user the one-time sign-in link, with its key
+	// (with NoBrowser, the consent page's URL), always and before the
+	// browser is opened, so that it can be opened by hand. It belongs on
+	// the user's terminal only, never on a command line.
 	ShowURL func(url string)
-	// OpenBrowser opens url in the user's browser. It runs in its own
-	// goroutine, so a launcher that blocks cannot hold up the login; an
-	// error goes to BrowserError and the login keeps waiting.
+	// OpenBrowser opens url in the user's browser: the sign-in link
+	// without its key, which the listener serves only to a connection of
+	// the user's own (Linux), or a file: URL of a private page that holds
+	// the keyed link (elsewhere). Nobody else can use it, so it may go on
+	// a command line. It runs in its own goroutine, so a launcher that
+	// blocks cannot hold up the login; an error goes to BrowserError and
+	// the login keeps waiting.
 	OpenBrowser  func(url string) error
 	BrowserError func(error)
 	// ChooseSite picks the site when the grant reaches several; nil
@@ -101,7 +107,7 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 		callback: cb, scopes: scopes,
 		showURL: opts.ShowURL, openBrowser: opts.OpenBrowser, browserError: opts.BrowserError,
 		noBrowser: opts.NoBrowser, pasted: opts.Pasted, pasteRefused: opts.PasteRefused,
-		hc: s.tokenClient(), now: s.now,
+		fromUser: ownerCheck(), hc: s.tokenClient(), now: s.now,
 	})
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && opts.Timeout > 0 {
@@ -109,6 +115,7 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 		}
 		return nil, err
 	}
+	defer res.close()
 
 	// Until the login is stored, the API is called with the new access
 	// token as it is: there is nothing to refresh yet.
@@ -152,6 +159,10 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 		return nil, err
 	}
 	defer unlock()
+	if err := res.linkReused(); err != nil {
+		// Someone else had the link: the callback may be theirs.
+		return nil, err
+	}
 	if err := s.login.Save(m, g); err != nil {
 		return nil, fmt.Errorf("saving the login: %w", err)
 	}

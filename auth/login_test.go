@@ -291,6 +291,39 @@ func TestLoginChoosesTheSite(t *testing.T) {
 	}
 }
 
+// The sign-in link fetched a second time after the callback came, while
+// the login is not yet stored (here: while the site is chosen), means the
+// callback may be someone else's: nothing is stored.
+func TestALoginWhoseLinkWasFetchedTwiceIsNeverStored(t *testing.T) {
+	sites := []authtest.Site{
+		{ID: "aaaaaaaa-0000-0000-0000-000000000001", URL: "https://alpha.atlassian.net", Name: "alpha"},
+		{ID: "bbbbbbbb-0000-0000-0000-000000000002", URL: "https://beta.atlassian.net", Name: "beta"},
+	}
+	e := newLoginEnv(t, authtest.Options{Sites: sites})
+	var shown string
+	_, err := e.login(func(o *auth.LoginOptions) {
+		o.ShowURL = func(u string) { shown = u }
+		o.ChooseSite = func(s []auth.Site) (auth.Site, error) {
+			resp, err := http.Get(shown)
+			if err != nil {
+				return auth.Site{}, err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusConflict {
+				t.Errorf("the second fetch: %d, want 409", resp.StatusCode)
+			}
+			return s[0], nil
+		}
+	})
+	if !errors.Is(err, auth.ErrLinkReused) {
+		t.Fatalf("Login = %v, want ErrLinkReused", err)
+	}
+	l, _ := store.New(e.dir, e.keys).Login("default")
+	if _, err := l.Metadata(); !errors.Is(err, store.ErrNoLogin) {
+		t.Fatalf("something was stored: %v", err)
+	}
+}
+
 func TestLoginTimeout(t *testing.T) {
 	e := newLoginEnv(t, authtest.Options{})
 	start := time.Now()

@@ -2,11 +2,14 @@ package authtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 )
@@ -21,10 +24,18 @@ const maxPageSize = 4 << 20
 // loopback callback. It returns the status and body of the final response.
 // A non-2xx page or a page without a form is returned as is. err is non-nil
 // only if a request failed (for instance the callback server was not
-// listening). A nil client means a new zero http.Client.
+// listening). A nil client means a new zero http.Client. A file: URL is
+// read as a browser opens a local page, and its meta refresh is followed.
 func Browse(ctx context.Context, client *http.Client, authorizeURL string) (status int, body string, err error) {
 	if client == nil {
 		client = &http.Client{}
+	}
+	if strings.HasPrefix(authorizeURL, "file:") {
+		next, err := refreshTarget(authorizeURL)
+		if err != nil {
+			return 0, "", fmt.Errorf("authtest: browse %s: %w", authorizeURL, err)
+		}
+		authorizeURL = next
 	}
 	resp, body, err := fetch(ctx, client, http.MethodGet, authorizeURL, nil)
 	if err != nil {
@@ -79,6 +90,34 @@ func fetch(ctx context.Context, client *http.Client, method, target string, form
 	return resp, string(b), nil
 }
 
+// refreshTarget reads the local page at fileURL and returns the address
+// its meta refresh sends the browser to.
+func refreshTarget(fileURL string) (string, error) {
+	u, err := url.Parse(fileURL)
+	if err != nil {
+		return "", err
+	}
+	path := u.Path
+	if len(path) > 2 && path[2] == ':' { // /C:/… on Windows
+		path = path[1:]
+	}
+	b, err := os.ReadFile(filepath.FromSlash(path))
+	if err != nil {
+		return "", err
+	}
+	for _, m := range metaRe.FindAllStringSubmatch(string(b), -1) {
+		a := attrs(m[1])
+		if !strings.EqualFold(a["http-equiv"], "refresh") {
+			continue
+		}
+		_, target, ok := strings.Cut(a["content"], "url=")
+		if ok && target != "" {
+			return target, nil
+		}
+	}
+	return "", errors.New("the page has no meta refresh")
+}
+
 type htmlForm struct {
 	method string
 	action string
@@ -87,6 +126,7 @@ type htmlForm struct {
 
 var (
 	formRe  = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form\s*>`)
+	metaRe  = regexp.MustCompile(`(?is)<meta\b([^>]*)>`)
 	inputRe = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
 	attrRe  = regexp.MustCompile(`(?s)([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>` + "`" + `]+)))?`)
 )

@@ -20,7 +20,8 @@ func underWSL(getenv func(string) string) bool {
 
 // windowsBrowser opens url in Windows' default browser from WSL: with
 // wslview (wslu) when it is there, else through cmd.exe. url is atl's
-// one-time sign-in link, which holds nothing cmd.exe would interpret.
+// sign-in link without its key, which holds nothing cmd.exe would
+// interpret.
 func windowsBrowser(url string) error {
 	for _, args := range [][]string{{"wslview", url}, {"cmd.exe", "/c", "start", `""`, url}} {
 		path, err := exec.LookPath(args[0])

@@ -32,7 +32,12 @@ func TestE2EDeniedConsentStoresNothing(t *testing.T) {
 	e.notStored()
 }
 
-var urlRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+/start\?k=\S+`)
+// urlRE matches the keyed sign-in link atl shows; browserLinkRE the
+// link without its key that it opens the browser at (on Linux).
+var (
+	urlRE         = regexp.MustCompile(`http://127\.0\.0\.1:\d+/start\?k=\S+`)
+	browserLinkRE = regexp.MustCompile(`^http://127\.0\.0\.1:\d+/start$`)
+)
 
 // startLogin starts `atl login` with a browser that does nothing and
 // returns the authorize URL it printed for the user to open by hand.

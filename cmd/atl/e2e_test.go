@@ -29,6 +29,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if code, helper := helperMain(); helper {
+		os.Exit(code)
+	}
 	os.Exit(runTests(m))
 }
 

@@ -173,7 +173,9 @@ func TestPromptSite(t *testing.T) {
 		{interactive: false, wantUsage: true},
 	} {
 		var errOut bytes.Buffer
-		got, err := promptSite(sites, &ioStreams{In: strings.NewReader(tc.input), ErrOut: &errOut, Interactive: tc.interactive})
+		in := newLoginInput(strings.NewReader(tc.input))
+		got, err := promptSite(context.Background(), sites, &ioStreams{ErrOut: &errOut, Interactive: tc.interactive}, in)
+		in.close()
 		var ue *usageError
 		if tc.wantUsage != errors.As(err, &ue) {
 			t.Errorf("%+v: err = %v", tc, err)

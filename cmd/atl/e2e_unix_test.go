@@ -201,25 +201,7 @@ func TestE2ELoginWithoutABrowserByPastingTheAddress(t *testing.T) {
 		args = append(args, "--insecure-storage")
 	}
 	term := e.onTerminal(args...)
-	term.waitFor("paste it here, then press Enter")
-	authURL := authorizeRE.FindString(term.screen.String())
-	if authURL == "" {
-		t.Fatalf("no consent page address on the screen:\n%s", term.screen.String())
-	}
-	// The browser, on another machine, approves and is sent to an
-	// address it cannot load: note it instead of following it.
-	var landed string
-	port := strings.TrimPrefix(strings.TrimSuffix(e.callback, "/callback"), "http://127.0.0.1:")
-	client := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if req.URL.Port() == port {
-			landed = req.URL.String()
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
-	if _, _, err := authtest.Browse(context.Background(), client, authURL); err != nil || landed == "" {
-		t.Fatalf("consent: %v, landed %q", err, landed)
-	}
+	landed := e.approveElsewhere(term)
 	forged := regexp.MustCompile(`state=[^&]+`).ReplaceAllString(landed, "state=forged")
 	term.typeLine(forged)
 	term.waitFor("that address cannot complete this sign-in: it belongs to another sign-in")
@@ -240,6 +222,103 @@ func TestE2ELoginWithoutABrowserByPastingTheAddress(t *testing.T) {
 	if _, errOut, code := e.run("whoami"); code != 0 {
 		t.Fatalf("whoami after the pasted login: exit %d: %s", code, errOut)
 	}
+}
+
+// approveElsewhere plays a browser on another machine for a login
+// without a browser on term: it opens the consent page shown, approves,
+// and returns the address it is then sent to (and cannot load).
+func (e *e2e) approveElsewhere(term *terminal) string {
+	e.t.Helper()
+	term.waitFor("paste it here, then press Enter")
+	authURL := authorizeRE.FindString(term.screen.String())
+	if authURL == "" {
+		e.t.Fatalf("no consent page address on the screen:\n%s", term.screen.String())
+	}
+	var landed string
+	port := strings.TrimPrefix(strings.TrimSuffix(e.callback, "/callback"), "http://127.0.0.1:")
+	client := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if req.URL.Port() == port {
+			landed = req.URL.String()
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	if _, _, err := authtest.Browse(context.Background(), client, authURL); err != nil || landed == "" {
+		e.t.Fatalf("consent: %v, landed %q", err, landed)
+	}
+	return landed
+}
+
+// twoSites are the sites of a login that reaches several.
+var twoSites = []authtest.Site{
+	{ID: "aaaaaaaa-0000-0000-0000-000000000001", URL: "https://alpha.atlassian.net", Name: "alpha"},
+	{ID: "bbbbbbbb-0000-0000-0000-000000000002", URL: "https://beta.atlassian.net", Name: "beta"},
+}
+
+// pasteToSitePrompt starts a login without a browser on a terminal, pastes
+// the address the browser lands on, and waits for the site prompt.
+func (e *e2e) pasteToSitePrompt() *terminal {
+	e.t.Helper()
+	args := []string{"login", "--no-browser", "--timeout", "60s"}
+	if !realKeychain() {
+		args = append(args, "--insecure-storage")
+	}
+	term := e.onTerminal(args...)
+	term.typeLine(e.approveElsewhere(term))
+	term.waitFor("Choose a site [1-2]: ")
+	return term
+}
+
+// waitAfter types keys and waits for atl to exit; atl still waiting for
+// input after a minute is killed and fails the test (a hang caught, not a
+// timing measured).
+func (term *terminal) waitAfter(keys, hang string) int {
+	term.t.Helper()
+	if _, err := term.tty.Write([]byte(keys)); err != nil {
+		term.t.Fatal(err)
+	}
+	stop := time.AfterFunc(time.Minute, func() { _ = term.cmd.Process.Kill() })
+	code := term.wait()
+	if !stop.Stop() {
+		term.t.Fatalf("%s:\n%q", hang, term.screen.String())
+	}
+	return code
+}
+
+func TestE2EAfterAPastedAddressTheFirstAnswerPicksTheSite(t *testing.T) {
+	e := newE2E(t, authtest.Options{Sites: twoSites})
+	term := e.pasteToSitePrompt()
+	// Enter as a line feed (Ctrl-J, or a terminal that sends it), which a
+	// terminal left reading byte by byte echoes as "^J".
+	code := term.waitAfter("2\n", "the first answer to the site prompt was not taken")
+	screen := term.screen.String()
+	if code != 0 {
+		t.Fatalf("login: exit %d:\n%q", code, screen)
+	}
+	if n := strings.Count(screen, "Choose a site"); n != 1 {
+		t.Errorf("the site prompt was shown %d times:\n%q", n, screen)
+	}
+	if strings.Contains(screen, "^J") || strings.Contains(screen, "^M") {
+		t.Errorf("Enter echoed as a control character:\n%q", screen)
+	}
+	if !strings.Contains(screen, "Choose a site [1-2]: 2\r\n") {
+		t.Errorf("the answer was not echoed as a line:\n%q", screen)
+	}
+	if out, _, code := e.run("token", "--json"); code != 0 || !strings.Contains(out, twoSites[1].ID) {
+		t.Fatalf("token --json: exit %d, %s; want site 2 (%s)", code, out, twoSites[1].ID)
+	}
+}
+
+func TestE2EAnInterruptAtTheSitePromptEndsTheLogin(t *testing.T) {
+	e := newE2E(t, authtest.Options{Sites: twoSites})
+	term := e.pasteToSitePrompt()
+	if code := term.waitAfter("\x03", "Ctrl-C at the site prompt did not end the login"); code != exitInterrupted {
+		t.Fatalf("exit %d, want %d:\n%q", code, exitInterrupted, term.screen.String())
+	}
+	if !strings.Contains(term.screen.String(), "login interrupted") {
+		t.Errorf("screen:\n%q", term.screen.String())
+	}
+	e.notStored()
 }
 
 func TestE2EUnderWSLWithoutALinuxBrowserWindowsOpensIt(t *testing.T) {

@@ -84,6 +84,8 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	}
 	status := newStatusLine(f.IO.ErrOut, f.IO.ErrTerminal && !opts.NoBrowser, f.Now)
 	defer status.stop()
+	in := newLoginInput(f.IO.In) // the pastes', then the site prompt's
+	defer in.close()
 	lo := auth.LoginOptions{
 		ClientID:        opts.ClientID,
 		ClientSecret:    secret,
@@ -98,13 +100,12 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 		},
 		ChooseSite: func(sites []auth.Site) (auth.Site, error) {
 			status.stop()
-			return promptSite(sites, f.IO)
+			in.endPastes()
+			return promptSite(ctx, sites, f.IO, in)
 		},
 	}
 	if opts.NoBrowser {
-		lines, restore := readPastes(f.IO)
-		defer restore()
-		lo.NoBrowser, lo.Pasted = true, lines
+		lo.NoBrowser, lo.Pasted = true, in.pastes(f.IO.LongLines)
 		lo.ShowURL = func(url string) {
 			fmt.Fprintf(f.IO.ErrOut, "Open this address in a browser on any machine and approve the access:\n\n  %s\n\n"+
 				"The browser is then sent to an address on this machine (%s…), which fails to load there: that is expected.\n"+
@@ -139,9 +140,9 @@ func callbackPrefix(f *factory, opts *loginOptions) string {
 	return firstNonEmpty(opts.CallbackURL, f.Getenv("ATL_CALLBACK_URL"), "http://127.0.0.1:PORT/…")
 }
 
-// promptSite has the person pick one of several sites on a terminal;
-// elsewhere it fails, listing them.
-func promptSite(sites []auth.Site, io *ioStreams) (auth.Site, error) {
+// promptSite has the person pick one of several sites on a terminal,
+// reading the answer from in; elsewhere it fails, listing them.
+func promptSite(ctx context.Context, sites []auth.Site, io *ioStreams, in *loginInput) (auth.Site, error) {
 	if !io.Interactive {
 		return auth.Site{}, usageErrorf("this login reaches %d sites (%s): choose one with --site NAME|URL|ID", len(sites), auth.SiteList(sites))
 	}
@@ -149,12 +150,15 @@ func promptSite(sites []auth.Site, io *ioStreams) (auth.Site, error) {
 	for i, s := range sites {
 		fmt.Fprintf(io.ErrOut, "  %d) %s  %s\n", i+1, s.Name, s.URL)
 	}
-	in := bufio.NewReader(io.In)
 	for {
 		fmt.Fprintf(io.ErrOut, "Choose a site [1-%d]: ", len(sites))
-		line, err := in.ReadString('\n')
+		line, err := in.readLine(ctx)
 		if n, convErr := strconv.Atoi(strings.TrimSpace(line)); convErr == nil && n >= 1 && n <= len(sites) {
 			return sites[n-1], nil
+		}
+		if ctx.Err() != nil {
+			fmt.Fprintln(io.ErrOut)
+			return auth.Site{}, ctx.Err()
 		}
 		if err != nil {
 			return auth.Site{}, usageErrorf("no site chosen: pass --site NAME|URL|ID")

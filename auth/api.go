@@ -120,8 +120,11 @@ func identify(ctx context.Context, hc *http.Client, api, cloudID string, scopes 
 			u.Email = firstOf(u.Email, me.Email)
 		}
 	}
-	if u.AccountID == "" {
+	switch {
+	case u.AccountID == "" && jiraErr != nil:
 		return nil, fmt.Errorf("cannot tell who signed in (%w): the grant needs read:jira-user (or read:me)", jiraErr)
+	case u.AccountID == "": // Jira answered, naming no one
+		return nil, errors.New("cannot tell who signed in: Atlassian's answer names no account")
 	}
 	if !validAccountID(u.AccountID) {
 		return nil, fmt.Errorf("malformed account id %q in Atlassian's answer", termtext.Clean(u.AccountID, 64))

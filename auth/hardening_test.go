@@ -192,11 +192,12 @@ func TestLoginChecksSitesAndAccount(t *testing.T) {
 	}{
 		{"a cloud id that is no UUID", authtest.Options{Sites: []authtest.Site{{ID: "1111\x1b[2J", URL: "https://x.atlassian.net", Name: "x"}}}, "cloud id"},
 		{"an account id with an escape", authtest.Options{User: authtest.User{AccountID: "5b10\x1b]0;pwned\x07", Name: "n", Email: "e"}}, "account id"},
+		{"no account id in Jira's answer", authtest.Options{User: authtest.User{Name: "n", Email: "e"}}, "names no account"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newLoginEnv(t, tc.opts)
 			_, err := e.login()
-			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.ContainsAny(err.Error(), "\x1b\x07") {
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.ContainsAny(err.Error(), "\x1b\x07") || strings.Contains(err.Error(), "%!") {
 				t.Fatalf("err = %q, want one about the %s", err, tc.want)
 			}
 			if e.keys.Len() != 0 {

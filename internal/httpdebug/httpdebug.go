@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -64,7 +65,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		base = http.DefaultTransport
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "> %s %s\n", req.Method, redactURL(req.URL))
+	fmt.Fprintf(&b, "> %s %s\n", req.Method, termtext.Clean(redactURL(req.URL), 2000))
 	writeHeaders(&b, "> ", req.Header)
 	if req.Body != nil && req.GetBody != nil {
 		if body, err := req.GetBody(); err == nil {
@@ -112,13 +113,59 @@ func stripURL(err error) error {
 	return err
 }
 
+// redactURL is u without its user information and with the values of
+// secret query parameters (secretFields) replaced by [REDACTED].
 func redactURL(u *url.URL) string {
 	c := *u
 	c.User = nil
 	if c.RawQuery != "" {
 		c.RawQuery = redactValues(c.Query()).Encode()
 	}
-	return termtext.Clean(c.String(), 2000)
+	return c.String()
+}
+
+// redactURLString is redactURL of the URL (or relative reference) s; all
+// of s is [REDACTED] when it does not parse.
+func redactURLString(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return Redacted
+	}
+	return redactURL(u)
+}
+
+// linkTarget matches a Link header's URL, between < and > (a URI
+// reference holds neither).
+var linkTarget = regexp.MustCompile(`<[^>]*>`)
+
+// redactRefresh is a Refresh header ("5; url='…'") with its URL redacted.
+// It is read as browsers read it: the delay, then after ';', ',' or
+// spaces the URL, optionally after "url=" and in quotes.
+func redactRefresh(v string) string {
+	i := 0
+	for i < len(v) && strings.IndexByte(" \t0123456789.;,", v[i]) >= 0 {
+		i++
+	}
+	if rest := v[i:]; len(rest) >= 3 && strings.EqualFold(rest[:3], "url") {
+		if after := strings.TrimLeft(rest[3:], " \t"); strings.HasPrefix(after, "=") {
+			i = len(v) - len(strings.TrimLeft(after[1:], " \t"))
+		}
+	}
+	head, target := v[:i], v[i:]
+	switch {
+	case target == "":
+		return v // a delay alone
+	case target[0] == '\'' || target[0] == '"':
+		// Quoted: the URL ends at the closing quote (what may follow it
+		// is ignored, and not shown), else at the end.
+		q := target[:1]
+		u, _, closed := strings.Cut(target[1:], q)
+		if !closed {
+			q = ""
+		}
+		return head + target[:1] + redactURLString(u) + q
+	}
+	return head + redactURLString(target)
 }
 
 func redactValues(v url.Values) url.Values {
@@ -148,7 +195,8 @@ func writeHeaders(b *strings.Builder, prefix string, h http.Header) {
 }
 
 // headerValue is what a trace shows of header k's value v: credentials
-// never, cookies by name only.
+// never, cookies by name only, URLs (a redirect's Location, a Link, …)
+// redacted as request URLs are.
 func headerValue(k, v string) string {
 	switch http.CanonicalHeaderKey(k) {
 	case "Authorization", "Proxy-Authorization":
@@ -169,6 +217,14 @@ func headerValue(k, v string) string {
 	case "Set-Cookie":
 		name, _, _ := strings.Cut(strings.TrimSpace(v), "=")
 		return name + "=" + Redacted
+	case "Location", "Content-Location", "Referer":
+		return redactURLString(strings.TrimSpace(v))
+	case "Refresh":
+		return redactRefresh(v)
+	case "Link":
+		return linkTarget.ReplaceAllStringFunc(v, func(m string) string {
+			return "<" + redactURLString(m[1:len(m)-1]) + ">"
+		})
 	}
 	return v
 }

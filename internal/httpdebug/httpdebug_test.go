@@ -129,3 +129,63 @@ func TestTraceUsesTheDefaultTransport(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestURLValuedHeadersAreRedactedAsRequestURLsAre(t *testing.T) {
+	for _, tc := range []struct{ header, value, want string }{
+		{"Location", "https://api.media.atlassian.com/file/f1/binary?client=c1&token=JWT-SECRET", "https://api.media.atlassian.com/file/f1/binary?client=c1&token=%5BREDACTED%5D"},
+		{"Location", "/file/f1/binary?TOKEN=JWT-SECRET&x=1", "/file/f1/binary?TOKEN=%5BREDACTED%5D&x=1"},
+		{"Location", "https://user:PW-SECRET@example.test/?code=CODE-SECRET&state=s", "https://example.test/?code=%5BREDACTED%5D&state=s"},
+		{"Location", "https://example.test/plain", "https://example.test/plain"},
+		{"Location", "http://[bad host/?token=JWT-SECRET", Redacted},
+		{"Content-Location", "/rest/api/3/attachment/content/1?access_token=AT-SECRET", "/rest/api/3/attachment/content/1?access_token=%5BREDACTED%5D"},
+		{"Refresh", "0; url=https://example.test/a?token=JWT-SECRET", "0; url=https://example.test/a?token=%5BREDACTED%5D"},
+		{"Refresh", "5;URL='/a?token=JWT-SECRET'", "5;URL='/a?token=%5BREDACTED%5D'"},
+		{"Refresh", `1, url = "/a?token=JWT-SECRET" trailing`, `1, url = "/a?token=%5BREDACTED%5D"`},
+		{"Refresh", `1;url="/a?token=JWT-SECRET`, `1;url="/a?token=%5BREDACTED%5D`},
+		{"Refresh", "0 /a?token=JWT-SECRET", "0 /a?token=%5BREDACTED%5D"},
+		{"Refresh", "5", "5"},
+		{"Refresh", "0; https://example.test/a?token=JWT-SECRET", "0; https://example.test/a?token=%5BREDACTED%5D"},
+		{"Link", `<https://example.test/p?token=JWT-SECRET&page=2>; rel="next", </p?page=1>; rel="first"`, `<https://example.test/p?page=2&token=%5BREDACTED%5D>; rel="next", </p?page=1>; rel="first"`},
+		{"Referer", "https://example.test/start?code=CODE-SECRET", "https://example.test/start?code=%5BREDACTED%5D"},
+	} {
+		if got := headerValue(tc.header, tc.value); got != tc.want {
+			t.Errorf("%s: %s\n got %s\nwant %s", tc.header, tc.value, got, tc.want)
+		}
+	}
+}
+
+func TestTraceOfARedirectHidesItsToken(t *testing.T) {
+	// Jira's attachment download redirects to the media API with a
+	// token in the query; the client follows it.
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/attachment" {
+			http.Redirect(w, r, srv.URL+"/binary?client=c&token=MEDIA-SECRET", http.StatusSeeOther)
+			return
+		}
+		w.Header().Set("Content-Location", "/binary?token="+r.URL.Query().Get("token"))
+		w.Header().Set("Link", "</binary?token=LINK-SECRET>; rel=\"self\"")
+	}))
+	defer srv.Close()
+	var trace bytes.Buffer
+	resp, err := (&http.Client{Transport: &Transport{Out: &trace}}).Get(srv.URL + "/attachment?token=FIRST-SECRET")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	got := trace.String()
+	for _, secret := range []string{"MEDIA-SECRET", "FIRST-SECRET", "LINK-SECRET"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("trace shows %s:\n%s", secret, got)
+		}
+	}
+	for _, want := range []string{
+		"< Location: " + srv.URL + "/binary?client=c&token=%5BREDACTED%5D\n",
+		"> Referer: " + srv.URL + "/attachment?token=%5BREDACTED%5D\n",
+		"< Content-Location: /binary?token=%5BREDACTED%5D\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("trace lacks %q:\n%s", want, got)
+		}
+	}
+}

@@ -268,24 +268,26 @@ func TestABlankBrowserVariableIsUnset(t *testing.T) {
 	}
 }
 
-func TestTakeEnvironmentRemovesTheSecretFromTheProcess(t *testing.T) {
+func TestTakeEnvironmentRemovesTheSecretsFromTheProcess(t *testing.T) {
 	t.Setenv("ATL_CLIENT_SECRET", "upper")
 	t.Setenv("Atl_Client_Secret", "mixed") // one variable on Windows, two elsewhere
+	t.Setenv("ATL_TOKEN", "token")
+	t.Setenv("atl_token", "lower")
 	t.Setenv("ATL_CLIENT_ID", "cid")
 	env := takeEnvironment()
-	if env.get("ATL_CLIENT_ID") != "cid" || env.get("ATL_CLIENT_SECRET") != "upper" {
-		t.Fatalf("the snapshot lost values: %q %q", env.get("ATL_CLIENT_ID"), env.get("ATL_CLIENT_SECRET"))
+	if env.get("ATL_CLIENT_ID") != "cid" || env.get("ATL_CLIENT_SECRET") != "upper" || env.get("ATL_TOKEN") != "token" {
+		t.Fatalf("the snapshot lost values: %q %q %q", env.get("ATL_CLIENT_ID"), env.get("ATL_CLIENT_SECRET"), env.get("ATL_TOKEN"))
 	}
 	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); strings.EqualFold(name, "ATL_CLIENT_SECRET") {
+		if name, _, _ := strings.Cut(kv, "="); strings.EqualFold(name, "ATL_CLIENT_SECRET") || strings.EqualFold(name, "ATL_TOKEN") {
 			t.Fatalf("%s is still in the process environment", name)
 		}
 	}
 	if os.Getenv("ATL_CLIENT_ID") != "cid" {
 		t.Fatal("other variables were removed")
 	}
-	got := childEnv([]string{"PATH=/bin", "atl_client_secret=x", "ATL_CLIENT_SECRET=y", "ATL_CLIENT_SECRETS=z"})
-	if strings.Join(got, " ") != "PATH=/bin ATL_CLIENT_SECRETS=z" {
+	got := childEnv([]string{"PATH=/bin", "atl_client_secret=x", "ATL_CLIENT_SECRET=y", "ATL_CLIENT_SECRETS=z", "Atl_Token=t", "ATL_TOKEN=u", "ATL_TOKENS=v"})
+	if strings.Join(got, " ") != "PATH=/bin ATL_CLIENT_SECRETS=z ATL_TOKENS=v" {
 		t.Fatalf("childEnv = %q", got)
 	}
 }

@@ -112,6 +112,60 @@ func TestE2ETheDefaultBrowserOpenerSeesNoSecretAndNoAuthorizeURL(t *testing.T) {
 	}
 }
 
+// recordingBrowser writes an executable dir/name that records its
+// environment in dir/name.env and then plays the browser; it returns the
+// record's path.
+func recordingBrowser(t *testing.T, dir, name string) string {
+	t.Helper()
+	record := filepath.Join(dir, name+".env")
+	script := fmt.Sprintf("#!/bin/sh\nenv > %s\n(%s browse \"$1\" >/dev/null 2>&1 &)\nexit 0\n", record, sandboxBin)
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return record
+}
+
+func TestE2ENoChildSeesATLTokenAndAtlStillUsesIt(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("replaces the browser with a shell script")
+	}
+	e := newE2E(t, authtest.Options{})
+	const envToken = "environment-access-token-value"
+	e.env["ATL_TOKEN"] = envToken
+	e.env["atl_token"] = "lower-case-token-value" // Windows matches names without case
+	bin := t.TempDir()
+	// Both ways atl starts a browser: the command ATL_BROWSER names, and
+	// the system's opener (pkg/browser runs xdg-open, found first on PATH).
+	viaATLBrowser := recordingBrowser(t, bin, "atl-browser")
+	viaSystem := recordingBrowser(t, bin, "xdg-open")
+	e.env["PATH"] = bin + string(os.PathListSeparator) + os.Getenv("PATH")
+	e.env["ATL_BROWSER"] = filepath.Join(bin, "atl-browser")
+	e.login()
+	delete(e.env, "ATL_BROWSER")
+	e.login()
+	for _, record := range []string{viaATLBrowser, viaSystem} {
+		env, err := os.ReadFile(record)
+		if err != nil {
+			t.Fatalf("the browser was not run: %v", err)
+		}
+		for _, leak := range []string{envToken, "lower-case-token-value"} {
+			if strings.Contains(string(env), leak) {
+				t.Errorf("%s: the browser's environment holds the token %q", filepath.Base(record), leak)
+			}
+		}
+		if strings.Contains(strings.ToUpper(string(env)), "ATL_TOKEN") {
+			t.Errorf("%s: the browser's environment names ATL_TOKEN", filepath.Base(record))
+		}
+		if !strings.Contains(string(env), "ATL_CLIENT_ID=e2e-client") {
+			t.Errorf("%s: the environment was not passed on at all", filepath.Base(record))
+		}
+	}
+	// atl read the token before taking it out of its environment.
+	if out, errOut, code := e.run("token"); code != 0 || out != envToken+"\n" {
+		t.Fatalf("token: exit %d, stdout %q, stderr %q; want ATL_TOKEN's", code, out, errOut)
+	}
+}
+
 func TestE2EASecondFetchOfTheSignInLinkEndsTheLogin(t *testing.T) {
 	e := newE2E(t, authtest.Options{})
 	cmd, stderr, link := e.loginInBackground()

@@ -329,13 +329,19 @@ func TestE2EUnderWSLWithoutALinuxBrowserWindowsOpensIt(t *testing.T) {
 	delete(e.env, "ATL_BROWSER")
 	bin := t.TempDir()
 	record := filepath.Join(bin, "record")
-	// No xdg-open, x-www-browser or www-browser on PATH: only wslview.
-	script := fmt.Sprintf("#!/bin/sh\nprintf '%%s\\n' \"$@\" > %s.args\nenv > %s.env\n(%s browse \"$1\" >/dev/null 2>&1 &)\nexit 0\n", record, record, sandboxBin)
+	// No xdg-open, x-www-browser or www-browser on PATH: only wslview
+	// (which finds env by its full path).
+	envBin, err := exec.LookPath("env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := fmt.Sprintf("#!/bin/sh\nprintf '%%s\\n' \"$@\" > %s.args\n%s > %s.env\n(%s browse \"$1\" >/dev/null 2>&1 &)\nexit 0\n", record, envBin, record, sandboxBin)
 	if err := os.WriteFile(filepath.Join(bin, "wslview"), []byte(script), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	e.env["PATH"] = bin
 	e.env["WSL_DISTRO_NAME"] = "Debian"
+	e.env["ATL_TOKEN"] = "wsl-env-token-value"
 	e.login()
 	args, err := os.ReadFile(record + ".args")
 	if err != nil {
@@ -344,8 +350,14 @@ func TestE2EUnderWSLWithoutALinuxBrowserWindowsOpensIt(t *testing.T) {
 	if !browserLinkRE.MatchString(strings.TrimSpace(string(args))) {
 		t.Fatalf("wslview's arguments %q: want the sign-in link alone, without its key", args)
 	}
-	if env, _ := os.ReadFile(record + ".env"); strings.Contains(string(env), "e2e-client-secret-value") {
-		t.Fatal("wslview's environment holds the client secret")
+	env, _ := os.ReadFile(record + ".env")
+	if !strings.Contains(string(env), "ATL_CLIENT_ID=e2e-client") {
+		t.Fatalf("wslview's environment was not recorded: %q", env)
+	}
+	for _, secret := range []string{"e2e-client-secret-value", "wsl-env-token-value"} {
+		if strings.Contains(string(env), secret) {
+			t.Errorf("wslview's environment holds the secret %q", secret)
+		}
 	}
 }
 

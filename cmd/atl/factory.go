@@ -163,9 +163,18 @@ func childEnv(env []string) []string {
 }
 
 // isSecretVar reports whether an environment variable holds a secret no
-// child process may see. The name is compared without case, as Windows
-// compares the names of environment variables.
-func isSecretVar(name string) bool { return strings.EqualFold(name, "ATL_CLIENT_SECRET") }
+// child process may see: the client secret, and ATL_TOKEN, an access token
+// as good as the login. This is the one list: a new secret setting goes
+// here. The name is compared without case, as Windows compares the names
+// of environment variables.
+func isSecretVar(name string) bool {
+	for _, secret := range [...]string{"ATL_CLIENT_SECRET", "ATL_TOKEN"} {
+		if strings.EqualFold(name, secret) {
+			return true
+		}
+	}
+	return false
+}
 
 // environment is atl's environment as it was when atl started.
 type environment map[string]string

@@ -11,7 +11,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -134,9 +133,27 @@ func redactURLString(s string) string {
 	return redactURL(u)
 }
 
-// linkTarget matches a Link header's URL, between < and > (a URI
-// reference holds neither).
-var linkTarget = regexp.MustCompile(`<[^>]*>`)
+// redactLink is a Link header with each URL, between < and > (a URI
+// reference holds neither), redacted.
+func redactLink(v string) string {
+	var b strings.Builder
+	for {
+		open := strings.IndexByte(v, '<')
+		if open < 0 {
+			break
+		}
+		end := strings.IndexByte(v[open:], '>')
+		if end < 0 {
+			break
+		}
+		b.WriteString(v[:open+1])
+		b.WriteString(redactURLString(v[open+1 : open+end]))
+		b.WriteByte('>')
+		v = v[open+end+1:]
+	}
+	b.WriteString(v)
+	return b.String()
+}
 
 // redactRefresh is a Refresh header ("5; url='…'") with its URL redacted.
 // It is read as browsers read it: the delay, then after ';', ',' or
@@ -222,9 +239,7 @@ func headerValue(k, v string) string {
 	case "Refresh":
 		return redactRefresh(v)
 	case "Link":
-		return linkTarget.ReplaceAllStringFunc(v, func(m string) string {
-			return "<" + redactURLString(m[1:len(m)-1]) + ">"
-		})
+		return redactLink(v)
 	}
 	return v
 }

@@ -1,13 +1,18 @@
 // Package jsoncolor writes JSON indented, and coloured for a terminal, as
-// jq does, keeping the order of object keys.
+// jq does, keeping the order of object keys, with every invisible
+// character in its strings escaped.
 package jsoncolor
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // The colours of jq's default palette.
@@ -22,8 +27,10 @@ const (
 
 // Write writes the JSON value in data to w, indented by two spaces, with
 // colour when color is set. Strings are written as encoding/json escapes
-// them, so no control character in the data reaches w raw. Data that is
-// not one JSON value is an error, and nothing is written.
+// them and with Escape's escapes, so no control or format character in the
+// data (C0, DEL, C1 such as U+009B, bidi overrides such as U+202E) reaches
+// w raw. Data that is not one JSON value is an error, and nothing is
+// written.
 func Write(w io.Writer, data []byte, color bool) error {
 	if !json.Valid(data) {
 		return errors.New("not a JSON value")
@@ -126,6 +133,46 @@ func (p *printer) newline(depth int) {
 }
 
 func quote(s string) string {
-	b, _ := json.Marshal(s) // escapes control characters, <, > and &
-	return string(b)
+	b, _ := json.Marshal(s) // escapes C0 controls, <, >, &, U+2028 and U+2029
+	return string(Escape(b))
+}
+
+// escaped reports whether Escape writes r as an escape: a control (Unicode
+// Cc: C0, DEL, C1) or format character (Cf: bidi controls, zero-width
+// characters, the byte order mark, tags), or a line or paragraph separator
+// (Zl, Zp); but not the tab, newline and carriage return that JSON allows
+// as white space between values.
+func escaped(r rune) bool {
+	return r != '\t' && r != '\n' && r != '\r' && unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
+}
+
+// Escape returns the JSON text b with each character escaped writes as a
+// \uXXXX escape (a pair of them beyond U+FFFF), and each byte that is not
+// UTF-8 as \ufffd. In valid JSON, raw tabs, newlines and carriage returns
+// only stand between values and the others only inside strings, so the
+// result is valid JSON of the same value (as a decoder reads it), safe to
+// print on a terminal. b is returned as it is when there is nothing to
+// change.
+func Escape(b []byte) []byte {
+	i := bytes.IndexFunc(b, func(r rune) bool { return r == utf8.RuneError || escaped(r) })
+	if i < 0 {
+		return b
+	}
+	out := append(make([]byte, 0, len(b)+16), b[:i]...)
+	for i < len(b) {
+		r, n := utf8.DecodeRune(b[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			out = append(out, `\ufffd`...)
+		case !escaped(r):
+			out = append(out, b[i:i+n]...)
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		default:
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		i += n
+	}
+	return out
 }

@@ -1,6 +1,10 @@
 package termtext
 
-import "testing"
+import (
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
 
 func TestClean(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
@@ -23,6 +27,11 @@ func TestClean(t *testing.T) {
 		{"bad utf8 \xff end", "bad utf8  end"},
 		{"trailing esc \x1b", "trailing esc "},
 		{"ünïcødé ok", "ünïcødé ok"},
+		{"csi8 at the end \u009b", "csi8 at the end "},
+		{"nel \u0085 c1 \u0080\u0090\u009c\u009e\u009f", "nel  c1 "},
+		{"del \x7f", "del "},
+		{"bidi \u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069 end", "bidi  end"},
+		{"marks \u200e\u200f\u061c zero width \u200b\u200d\ufeff tag \U000e0041", "marks  zero width  tag "},
 	} {
 		if got := Clean(tc.in, 100); got != tc.want {
 			t.Errorf("Clean(%q) = %q, want %q", tc.in, got, tc.want)
@@ -56,7 +65,7 @@ func TestOneLine(t *testing.T) {
 }
 
 func FuzzClean(f *testing.F) {
-	for _, s := range []string{"plain", "\x1b[31mred", "\x1b]0;t\x07", "\u009b2J", "\x1bc", "a\x00b", "\xff"} {
+	for _, s := range []string{"plain", "\x1b[31mred", "\x1b]0;t\x07", "\u009b2J", "\x1bc", "a\x00b", "\xff", "\u0085\u202e\u2066\u200e\ufeff\u061c", "\U000e0041"} {
 		f.Add(s, 10)
 	}
 	f.Fuzz(func(t *testing.T, s string, max int) {
@@ -65,8 +74,8 @@ func FuzzClean(f *testing.F) {
 		}
 		got := Clean(s, max)
 		for _, r := range got {
-			if r == 0x1b || r == 0x07 || r == 0x9b || r == 0x9d || (r < 0x20) || r == 0x7f {
-				t.Fatalf("Clean(%q) = %q keeps control character %U", s, got, r)
+			if unicode.In(r, unicode.Cc, unicode.Cf) || r == utf8.RuneError {
+				t.Fatalf("Clean(%q) = %q keeps control or format character %U", s, got, r)
 			}
 		}
 		if n := len([]rune(got)); n > max+1 {
@@ -78,6 +87,10 @@ func FuzzClean(f *testing.F) {
 func TestLines(t *testing.T) {
 	in := "line 1\n\tindented \x1b[31mred\x1b[0m\r\nbell\x07\n\x1b]0;title\x07end"
 	if got, want := Lines(in), "line 1\n\tindented red\nbell\nend"; got != want {
+		t.Fatalf("Lines = %q, want %q", got, want)
+	}
+	in = "c1 \u009b31m\tred\u0085\n\u202egnp.exe\u2066x\u2069 \u200e\u200f\ufeff\u061cend\n"
+	if got, want := Lines(in), "c1 \tred\ngnp.exex end\n"; got != want {
 		t.Fatalf("Lines = %q, want %q", got, want)
 	}
 }

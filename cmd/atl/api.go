@@ -138,7 +138,7 @@ func runAPI(ctx context.Context, opts *apiOptions) error {
 	}
 	var raw []byte
 	if opts.Input != "" {
-		if raw, err = readInput(opts.Input, f.IO.In); err != nil {
+		if raw, err = readBody("--input", opts.Input, f.IO.In); err != nil {
 			return err
 		}
 	}
@@ -285,22 +285,25 @@ func parseHeaders(hs []string) (http.Header, error) {
 	return h, nil
 }
 
-func readInput(name string, stdin io.Reader) ([]byte, error) {
+// readBody reads a body a flag names: a file, or stdin for "-", whole, at
+// most maxBodySize bytes. flag says which ("--input", "-F key=@file") in
+// errors.
+func readBody(flag, name string, stdin io.Reader) ([]byte, error) {
 	var r io.Reader = stdin
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, usageErrorf("--input: %v", err)
+			return nil, usageErrorf("%s: %v", flag, err)
 		}
 		defer f.Close()
 		r = f
 	}
 	b, err := io.ReadAll(io.LimitReader(r, maxBodySize+1))
 	if err != nil {
-		return nil, fmt.Errorf("--input: %w", err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
 	if len(b) > maxBodySize {
-		return nil, usageErrorf("--input is larger than %d bytes", maxBodySize)
+		return nil, usageErrorf("%s is larger than %d bytes", flag, maxBodySize)
 	}
 	return b, nil
 }

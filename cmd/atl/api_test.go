@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -176,5 +178,28 @@ func TestLinkNext(t *testing.T) {
 		if got := linkNext(header); got != want {
 			t.Errorf("linkNext(%q) = %q, want %q", header, got, want)
 		}
+	}
+}
+
+func TestFieldsAndInputShareTheBodyLimit(t *testing.T) {
+	big := strings.NewReader(strings.Repeat("x", maxBodySize+1))
+	if _, err := parseFields(nil, []string{"d=@-"}, big); err == nil || !strings.Contains(err.Error(), "larger than 67108864 bytes") {
+		t.Fatalf("-F d=@- of maxBodySize+1 bytes: %v", err)
+	}
+	file := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(file, []byte(strings.Repeat("x", maxBodySize)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if fs, err := parseFields(nil, []string{"d=@" + file}, nil); err != nil || len(fs[0].value.(string)) != maxBodySize {
+		t.Fatalf("-F d=@file of exactly maxBodySize bytes: %v", err)
+	}
+	if err := os.Truncate(file, maxBodySize+1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseFields(nil, []string{"d=@" + file}, nil); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("-F d=@file of maxBodySize+1 bytes: %v", err)
+	}
+	if _, err := readBody("--input", file, nil); err == nil || err.Error() != "--input is larger than 67108864 bytes" {
+		t.Fatalf("--input of maxBodySize+1 bytes: %v", err)
 	}
 }

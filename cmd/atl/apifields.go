@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -17,7 +16,8 @@ type field struct {
 
 // parseFields reads -f key=value (always a string) and -F key=value
 // (typed: integers and decimals, true, false, null, @file for a file's
-// contents, @- for stdin's; else a string), in the order given.
+// contents, @- for stdin's, at most maxBodySize bytes as with --input; else
+// a string), in the order given.
 func parseFields(raw, typed []string, stdin io.Reader) ([]field, error) {
 	var out []field
 	for _, kv := range raw {
@@ -32,46 +32,37 @@ func parseFields(raw, typed []string, stdin io.Reader) ([]field, error) {
 		if !ok || k == "" {
 			return nil, usageErrorf("-F %q: want key=value", kv)
 		}
-		value, err := typedValue(v, stdin)
-		if err != nil {
-			return nil, usageErrorf("-F %s: %v", k, err)
+		if name, ok := strings.CutPrefix(v, "@"); ok {
+			b, err := readBody("-F "+kv, name, stdin)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, field{k, string(b)})
+			continue
 		}
-		out = append(out, field{k, value})
+		out = append(out, field{k, typedValue(v)})
 	}
 	return out, nil
 }
 
-func typedValue(v string, stdin io.Reader) (any, error) {
-	switch {
-	case v == "true":
-		return true, nil
-	case v == "false":
-		return false, nil
-	case v == "null":
-		return nil, nil
-	case strings.HasPrefix(v, "@"):
-		var b []byte
-		var err error
-		if v == "@-" {
-			b, err = io.ReadAll(io.LimitReader(stdin, maxBodySize+1))
-		} else {
-			b, err = os.ReadFile(v[1:])
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(b) > maxBodySize {
-			return nil, fmt.Errorf("%s is larger than %d bytes", v, maxBodySize)
-		}
-		return string(b), nil
+// typedValue is the value -F key=v gives (other than @file): true, false,
+// null, a number, else the string v.
+func typedValue(v string) any {
+	switch v {
+	case "true":
+		return true
+	case "false":
+		return false
+	case "null":
+		return nil
 	}
 	if _, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return json.Number(v), nil
+		return json.Number(v)
 	}
 	if f, err := strconv.ParseFloat(v, 64); err == nil && !strings.ContainsAny(v, "xXpP_") && f == f {
-		return json.Number(v), nil
+		return json.Number(v)
 	}
-	return v, nil
+	return v
 }
 
 // keyPath splits "a[b][c]" into a, b, c; "a[]" ends in "" (append).

@@ -57,10 +57,12 @@ the API server. -f and -F build a JSON body (or, for GET and with --input, the
 query): -f key=value is a string; -F key=value is typed (numbers, true, false,
 null; @file and @- read a file or stdin); a[b]=c nests, a[]=x appends.
 
-The response body goes to stdout, as it is (indented and coloured JSON on a
-terminal; NO_COLOR turns colour off). An HTTP status of 400 or more exits 1,
-with the body on stdout and one line on stderr. 429 and 503 are retried after
-Atlassian's Retry-After (at most 60 s, said on stderr), three times.
+The response body goes to stdout, as it is; on a terminal, JSON is indented
+and coloured (NO_COLOR turns colour off) with control and format characters
+in its strings escaped as \uXXXX, and other text has them removed. An HTTP
+status of 400 or more exits 1, with the body on stdout and one line on
+stderr. 429 and 503 are retried after Atlassian's Retry-After (at most 60 s,
+said on stderr), three times.
 
 --paginate follows Jira's offset pages (startAt/total/isLast), Jira's token
 pages (nextPageToken/isLast) and Confluence's cursor pages (_links.next, Link),
@@ -453,8 +455,8 @@ func (c *apiCall) write(s string) error {
 	return err
 }
 
-// printJQ prints the results of --jq on body: strings as they are, other
-// values as compact JSON, one a line.
+// printJQ prints the results of --jq on body, one a line (see
+// printJQResult).
 func (c *apiCall) printJQ(body []byte) error {
 	v, err := decodePage(body)
 	if err != nil {
@@ -474,20 +476,28 @@ func (c *apiCall) printJQ(body []byte) error {
 			}
 			return fmt.Errorf("--jq: %v", err)
 		}
-		var line string
-		if s, ok := r.(string); ok {
-			line = s
-		} else {
-			b, err := gojq.Marshal(r)
-			if err != nil {
-				return fmt.Errorf("--jq: %v", err)
-			}
-			line = string(b)
-		}
-		if err := c.write(line + "\n"); err != nil {
+		if err := c.printJQResult(r); err != nil {
 			return err
 		}
 	}
+}
+
+// printJQResult prints one result of --jq: a string as it is (cleaned on
+// a terminal), another value as compact JSON (with control and format
+// characters escaped on a terminal).
+func (c *apiCall) printJQResult(r any) error {
+	if s, ok := r.(string); ok {
+		return c.write(s + "\n")
+	}
+	b, err := gojq.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("--jq: %v", err)
+	}
+	if c.terminal {
+		b = jsoncolor.Escape(b)
+	}
+	_, err = c.opts.f.IO.Out.Write(append(b, '\n'))
+	return err
 }
 
 // plain turns json.Numbers into what gojq takes: ints and float64s.

@@ -105,6 +105,9 @@ func (s *Server) apiBase(r *http.Request, product string) string {
 func (s *Server) handleProjects(w http.ResponseWriter, r *http.Request) {
 	startAt, _ := strconv.Atoi(r.URL.Query().Get("startAt"))
 	startAt = max(startAt, 0)
+	if s.opts.LoopPages {
+		startAt = 0
+	}
 	n := s.page(r, "maxResults")
 	values := []map[string]any{}
 	for i := startAt; i < s.opts.Projects && len(values) < n; i++ {
@@ -160,6 +163,9 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	if next := start + len(issues); next < s.opts.Issues {
 		out["nextPageToken"] = fmt.Sprintf("page-%d", next)
 	}
+	if s.opts.LoopPages {
+		out["nextPageToken"], out["isLast"] = fmt.Sprintf("page-%d", n), false
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -212,9 +218,12 @@ func (s *Server) handleSpaces(w http.ResponseWriter, r *http.Request) {
 		results = append(results, map[string]any{"id": strconv.Itoa(30000 + i), "key": fmt.Sprintf("S%d", i+1), "name": fmt.Sprintf("Space %d", i+1)})
 	}
 	links := map[string]any{"base": "https://example.atlassian.net/wiki"}
-	if next := start + len(results); next < s.opts.Spaces {
+	if next := start + len(results); next < s.opts.Spaces || s.opts.LoopPages {
 		q := url.Values{"cursor": {fmt.Sprintf("c%d", next)}, "limit": {strconv.Itoa(n)}}
 		link := "/wiki/api/v2/spaces?" + q.Encode()
+		if s.opts.LoopPages {
+			link = strings.TrimPrefix(r.URL.RequestURI(), "/ex/confluence/"+r.PathValue("cloudid"))
+		}
 		if s.opts.AbsoluteLinks {
 			link = "https://api.atlassian.com/ex/confluence/" + r.PathValue("cloudid") + link
 		}

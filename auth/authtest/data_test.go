@@ -78,6 +78,27 @@ func TestConfluencePages(t *testing.T) {
 	}
 }
 
+func TestLoopPages(t *testing.T) {
+	e := newEnv(t, Options{LoopPages: true, Projects: 5, Issues: 5, Spaces: 5})
+	tok, _ := e.s.IssueTokens("read:jira-work", "read:space:confluence")
+	for _, startAt := range []string{"0", "2", "4"} {
+		if r := e.api(t, jira+"/project/search?startAt="+startAt, tok); !strings.Contains(r.body, `"startAt":0`) || !strings.Contains(r.body, `"isLast":false`) {
+			t.Fatalf("offset page at %s: %s", startAt, r.body)
+		}
+	}
+	for _, q := range []string{"", "?nextPageToken=page-2", "?nextPageToken=page-4"} {
+		if r := e.api(t, jira+"/search/jql"+q, tok); !strings.Contains(r.body, `"nextPageToken":"page-2"`) || !strings.Contains(r.body, `"isLast":false`) {
+			t.Fatalf("token page %q: %s", q, r.body)
+		}
+	}
+	for _, path := range []string{"/wiki/api/v2/spaces", "/wiki/api/v2/spaces?cursor=c4&limit=2"} {
+		r := e.api(t, "/ex/confluence/"+DefaultSiteID+path, tok)
+		if r.header.Get("Link") != "<"+path+`>; rel="next"` || !strings.Contains(r.body, `"next":"`+strings.ReplaceAll(path, "&", `\u0026`)+`"`) {
+			t.Fatalf("cursor page %s: Link %q, %s", path, r.header.Get("Link"), r.body)
+		}
+	}
+}
+
 func TestCreateIssueAndFaults(t *testing.T) {
 	e := newEnv(t, Options{})
 	tok, _ := e.s.IssueTokens("read:jira-work", "write:jira-work")

@@ -94,6 +94,12 @@ type Options struct {
 	// AbsoluteLinks makes Confluence's next links absolute, naming
 	// https://api.atlassian.com as Atlassian's do, instead of relative.
 	AbsoluteLinks bool
+	// LoopPages makes the data endpoints' pages loop, as a faulty server's
+	// might: Jira's offset pages answer from startAt 0 whatever is asked,
+	// its token pages give the same nextPageToken ("page-" and the page
+	// size) again and again, and a Confluence page's next link is the
+	// page itself. No page is ever the last.
+	LoopPages bool
 	// ExposeCounts adds GET /_authtest/counts (the counters as JSON) and
 	// POST /_authtest/counts/reset, for tools that run the server in
 	// another process (atl-sandbox, benchmarks).

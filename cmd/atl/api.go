@@ -55,7 +55,8 @@ PATH is relative to the site's Jira API, {API}/ex/jira/{cloudid}/ (with
 --product confluence, {API}/ex/confluence/{cloudid}/), or an absolute URL on
 the API server. -f and -F build a JSON body (or, for GET and with --input, the
 query): -f key=value is a string; -F key=value is typed (numbers, true, false,
-null; @file and @- read a file or stdin); a[b]=c nests, a[]=x appends.
+null; @file and @- read a file or stdin, at most 64 MiB as with --input);
+a[b]=c nests, a[]=x appends.
 
 The response body goes to stdout, as it is; on a terminal, JSON is indented
 and coloured (NO_COLOR turns colour off) with control and format characters
@@ -66,8 +67,11 @@ said on stderr), three times.
 
 --paginate follows Jira's offset pages (startAt/total/isLast), Jira's token
 pages (nextPageToken/isLast) and Confluence's cursor pages (_links.next, Link),
-printing each page as it comes; with --jq or --slurp, the pages are merged
-into one result (their items in one list) first.`,
+printing each page as it comes and keeping none; with --jq or --slurp, the
+pages are merged into one result (their items in one list) first, holding at
+most 256 MiB of pages. A next page already fetched (a link to the page
+itself, a repeated nextPageToken or startAt) stops it with an error, as does
+a page after the 10000th.`,
 		Example: `  atl api rest/api/3/myself
   atl api rest/api/3/search/jql -f jql='project = OPS' -f fields=summary --paginate --jq '.issues[].key'
   atl api -X POST rest/api/3/issue -f fields[project][key]=OPS -f fields[summary]='Disk full' -f fields[issuetype][name]=Task
@@ -193,62 +197,20 @@ func runAPI(ctx context.Context, opts *apiOptions) error {
 	}
 
 	c := &apiCall{opts: opts, hc: s.Client(ctx), header: header, method: method, raw: raw, jq: jq,
-		color: f.IO.OutTerminal && f.Getenv("NO_COLOR") == "", terminal: f.IO.OutTerminal}
-	var pages []any
-	for {
-		resp, body, err := c.do(ctx, req)
-		if err != nil {
-			return err
-		}
-		if err := c.printHead(resp); err != nil {
-			return err
-		}
-		if resp.StatusCode >= 400 {
-			c.printBody(endLine(body)) // the error line on stderr starts a line of its own
-			return &apiStatusError{method: method, path: req.url.Path, status: resp.StatusCode}
-		}
-		merging := opts.Paginate && (opts.Slurp || jq != nil)
-		if !merging {
-			if jq != nil {
-				if err := c.printJQ(body); err != nil {
-					return err
-				}
-			} else {
-				c.printBody(body)
-			}
-		}
-		if !opts.Paginate {
-			return nil
-		}
-		page, err := decodePage(body)
-		if err != nil {
-			return fmt.Errorf("--paginate: page %d is not JSON", len(pages)+1)
-		}
-		pages = append(pages, page)
-		obj, _ := page.(map[string]any)
-		next, err := nextPage(req, resp.Header, obj, info.APIURL+"/ex/confluence/"+url.PathEscape(info.Site.ID), info.APIURL)
-		if err != nil {
-			return err
-		}
-		if next == nil {
-			if merging {
-				merged, _ := json.Marshal(merge(pages))
-				if jq != nil {
-					return c.printJQ(merged)
-				}
-				c.printBody(endLine(merged))
-			}
-			return nil
-		}
-		if len(pages) >= maxPages {
-			return fmt.Errorf("--paginate: stopped after %d pages", maxPages)
-		}
-		req = *next
+		color: f.IO.OutTerminal && f.Getenv("NO_COLOR") == "", terminal: f.IO.OutTerminal, mergeLimit: maxMerge}
+	if opts.Paginate {
+		return c.paginate(ctx, req, info.APIURL+"/ex/confluence/"+url.PathEscape(info.Site.ID), info.APIURL)
 	}
+	_, body, err := c.fetch(ctx, req)
+	if err != nil {
+		return err
+	}
+	if jq != nil {
+		return c.printJQ(body)
+	}
+	c.printBody(body)
+	return nil
 }
-
-// maxPages bounds how many pages --paginate fetches.
-const maxPages = 10000
 
 // apiURL resolves PATH: relative to base, or absolute on the API server
 // (or on Atlassian's, which the client maps onto the API in use).
@@ -320,6 +282,8 @@ type apiCall struct {
 	jq       *gojq.Code
 	color    bool
 	terminal bool
+
+	mergeLimit int // bytes of pages --paginate may hold to merge them
 }
 
 // apiRetries is how often a 429 or 503 is retried.
@@ -371,6 +335,24 @@ func (c *apiCall) do(ctx context.Context, pr pageRequest) (*http.Response, []byt
 			return nil, nil, err
 		}
 	}
+}
+
+// fetch sends one request (see do) and prints the status line and headers
+// with --include. An answer of 400 or more is printed whole and returned
+// as an *apiStatusError.
+func (c *apiCall) fetch(ctx context.Context, req pageRequest) (*http.Response, []byte, error) {
+	resp, body, err := c.do(ctx, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := c.printHead(resp); err != nil {
+		return nil, nil, err
+	}
+	if resp.StatusCode >= 400 {
+		c.printBody(endLine(body)) // the error line on stderr starts a line of its own
+		return nil, nil, &apiStatusError{method: c.method, path: req.url.Path, status: resp.StatusCode}
+	}
+	return resp, body, nil
 }
 
 // retryWait is the wait Retry-After asks for (seconds or an HTTP date),
@@ -455,15 +437,19 @@ func (c *apiCall) write(s string) error {
 	return err
 }
 
-// printJQ prints the results of --jq on body, one a line (see
-// printJQResult).
+// printJQ prints the results of --jq on body (see runJQ).
 func (c *apiCall) printJQ(body []byte) error {
 	v, err := decodePage(body)
 	if err != nil {
 		return fmt.Errorf("--jq: the answer is not JSON")
 	}
-	v = plain(v)
-	iter := c.jq.Run(v)
+	return c.runJQ(v)
+}
+
+// runJQ prints the results of --jq on v, a decoded answer, one a line (see
+// printJQResult).
+func (c *apiCall) runJQ(v any) error {
+	iter := c.jq.Run(plain(v))
 	for {
 		r, ok := iter.Next()
 		if !ok {

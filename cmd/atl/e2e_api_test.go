@@ -429,3 +429,55 @@ func TestE2EProxyFromTheEnvironment(t *testing.T) {
 		t.Fatalf("NO_PROXY was not honoured: the proxy saw %q", seen)
 	}
 }
+
+func TestE2EAPIPaginateStopsAtALoop(t *testing.T) {
+	e := newAPIE2E(t, authtest.Options{Projects: 5, Issues: 5, Spaces: 5, LoopPages: true})
+	confluence := "/ex/confluence/" + authtest.DefaultSiteID + "/wiki/api/v2/spaces"
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		count string
+		pages int
+		err   string
+	}{
+		{"a Confluence page whose next link is itself", []string{"--product", "confluence", "wiki/api/v2/spaces"}, "spaces", 1,
+			"after page 1, the next link (" + confluence + ") asks for a page already fetched"},
+		{"a Jira token page repeating its nextPageToken (GET)", []string{"-X", "GET", "rest/api/3/search/jql", "-f", "jql=x"}, "search", 2,
+			`after page 2, nextPageToken "page-2" asks for a page already fetched`},
+		{"a Jira token page repeating its nextPageToken (POST)", []string{"-X", "POST", "rest/api/3/search/jql", "-f", "jql=x"}, "search", 2,
+			`after page 2, nextPageToken "page-2" asks for a page already fetched`},
+		{"a Jira offset page that does not advance", []string{"rest/api/3/project/search"}, "projects", 2,
+			"after page 2, startAt 2 asks for a page already fetched"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, merge := range [][]string{nil, {"--slurp"}, {"--jq", ".[]"}} {
+				e.srv.ResetCounts()
+				args := append(append([]string{"api", "--paginate"}, tc.args...), merge...)
+				out, errOut, code := e.run(args...)
+				if code != 1 || errOut != "atl: --paginate: the pages loop: "+tc.err+"\n" {
+					t.Fatalf("%v: exit %d, stderr %q; want 1 and %q", merge, code, errOut, tc.err)
+				}
+				if n := e.srv.Count(tc.count); n != tc.pages {
+					t.Fatalf("%v: %d requests, want %d", merge, n, tc.pages)
+				}
+				// Streamed, the pages fetched are printed; merged, nothing is.
+				if printed := jsonValues(out); (merge == nil && printed != tc.pages) || (merge != nil && out != "") {
+					t.Fatalf("%v: printed %q", merge, out)
+				}
+			}
+		})
+	}
+}
+
+// jsonValues counts the JSON values in s, one after another.
+func jsonValues(s string) int {
+	dec := json.NewDecoder(strings.NewReader(s))
+	n := 0
+	for {
+		var v any
+		if dec.Decode(&v) != nil {
+			return n
+		}
+		n++
+	}
+}

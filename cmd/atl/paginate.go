@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/atl-cli/atl/internal/termtext"
 )
 
 // Atlassian pages its lists in three ways, and atl api --paginate follows
@@ -20,6 +24,76 @@ import (
 //   - Confluence v2's cursor pages: _links.next (and a Link header), a
 //     path relative to the site's /ex/confluence/{cloudid} base, or an
 //     address on https://api.atlassian.com, mapped onto the API in use.
+//
+// A next page that was already asked for (the same address and body: a
+// link to the page itself, a repeated nextPageToken, a startAt that does
+// not advance) means the pages loop, and is an error.
+
+// maxPages bounds how many pages --paginate fetches.
+const maxPages = 10000
+
+// maxMerge bounds the JSON of the pages --paginate holds to merge them
+// (--slurp, --jq): apiCall.mergeLimit. A streamed page is printed and
+// dropped.
+const maxMerge = 256 << 20
+
+// paginate fetches req and the pages after it until the last. It prints
+// each page as it comes, or, with --slurp or --jq, holds them (at most
+// c.mergeLimit bytes of JSON) and prints one result merging them after the
+// last. It stops with an error at a page already asked for and after
+// maxPages pages.
+func (c *apiCall) paginate(ctx context.Context, req pageRequest, confluenceBase, api string) error {
+	merging := c.opts.Slurp || c.jq != nil
+	asked := map[[sha256.Size]byte]bool{req.key(): true} // at most maxPages of 32 bytes
+	var pages []any
+	held := 0
+	for n := 1; ; n++ {
+		resp, body, err := c.fetch(ctx, req)
+		if err != nil {
+			return err
+		}
+		if !merging {
+			c.printBody(body)
+		}
+		page, err := decodePage(body)
+		if err != nil {
+			return fmt.Errorf("--paginate: page %d is not JSON", n)
+		}
+		if merging {
+			if held += len(body); held > c.mergeLimit {
+				return fmt.Errorf("--paginate: the pages to merge for --slurp or --jq are over %d MiB at page %d; without them, pages print one at a time", c.mergeLimit>>20, n)
+			}
+			pages = append(pages, page)
+		}
+		obj, _ := page.(map[string]any)
+		next, err := nextPage(req, resp.Header, obj, confluenceBase, api)
+		if err != nil {
+			return err
+		}
+		if next == nil {
+			break
+		}
+		k := next.key()
+		if asked[k] {
+			return fmt.Errorf("--paginate: the pages loop: after page %d, %s asks for a page already fetched", n, next.via)
+		}
+		asked[k] = true
+		if n >= maxPages {
+			return fmt.Errorf("--paginate: stopped after %d pages", maxPages)
+		}
+		req = *next
+	}
+	if !merging {
+		return nil
+	}
+	merged := merge(pages)
+	if c.jq != nil {
+		return c.runJQ(merged)
+	}
+	b, _ := json.Marshal(merged)
+	c.printBody(endLine(b))
+	return nil
+}
 
 // itemKeys are the names Jira gives the items of an offset page.
 var itemKeys = []string{"values", "issues", "results", "worklogs", "comments", "changelogs", "histories", "users", "groups"}
@@ -57,6 +131,21 @@ func linkNext(header string) string {
 type pageRequest struct {
 	url  *url.URL
 	body map[string]any // a JSON body (POST searches), or nil
+	via  string         // what leads to it, for errors: the link, token or offset
+}
+
+// key identifies what r asks for (its address and body) in a few bytes.
+func (r pageRequest) key() [sha256.Size]byte {
+	h := sha256.New()
+	h.Write([]byte(r.url.String()))
+	if r.body != nil {
+		b, _ := json.Marshal(r.body) // keys sorted: the same body, the same bytes
+		h.Write([]byte{0})
+		h.Write(b)
+	}
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
+	return k
 }
 
 // nextPage returns the request for the page after page (the response's
@@ -77,10 +166,12 @@ func nextPage(cur pageRequest, header http.Header, page map[string]any, confluen
 		if err != nil {
 			return nil, err
 		}
-		return &pageRequest{url: next}, nil
+		return &pageRequest{url: next, via: "the next link (" + next.Path + ")"}, nil
 	}
 	if token, _ := page["nextPageToken"].(string); token != "" {
-		return cur.with("nextPageToken", token), nil
+		next := cur.with("nextPageToken", token)
+		next.via = fmt.Sprintf("nextPageToken %q", termtext.Clean(token, 40))
+		return next, nil
 	}
 	startAt, isOffset := number(page["startAt"])
 	if !isOffset {
@@ -91,7 +182,9 @@ func nextPage(cur pageRequest, header http.Header, page map[string]any, confluen
 	if total, ok := number(page["total"]); len(items) == 0 || (ok && next >= total) {
 		return nil, nil
 	}
-	return cur.with("startAt", next), nil
+	r := cur.with("startAt", next)
+	r.via = fmt.Sprintf("startAt %d", next)
+	return r, nil
 }
 
 // with is cur asking for key=value: in the JSON body if there is one,

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Settings are the user's optional defaults from config.json, for new
@@ -42,13 +44,35 @@ func (s *Store) Settings() (Settings, error) {
 	return set, nil
 }
 
-// SaveSettings replaces config.json with set, atomically.
+// SaveSettings replaces config.json with set, atomically. Two processes
+// that each read, change and save lose one's change: use UpdateSettings.
 func (s *Store) SaveSettings(set Settings) error {
 	b, err := json.MarshalIndent(set, "", "  ")
 	if err != nil {
 		return err
 	}
 	return s.writePrivate(filepath.Join(s.dir, "config.json"), append(b, '\n'))
+}
+
+// UpdateSettings changes config.json with change under the config
+// directory's lock (config.lock beside it; waiting at most wait, and no
+// longer than ctx allows): it reads the file, applies change and replaces
+// the file atomically, so changes made at the same time by other processes
+// are all kept. When change fails, nothing is written.
+func (s *Store) UpdateSettings(ctx context.Context, wait time.Duration, change func(*Settings) error) error {
+	unlock, err := s.lock(ctx, filepath.Join(s.dir, "config.lock"), wait, nil)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	set, err := s.Settings()
+	if err != nil {
+		return err
+	}
+	if err := change(&set); err != nil {
+		return err
+	}
+	return s.SaveSettings(set)
 }
 
 // Profiles lists the names of the profiles with a stored login, sorted.

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSettings(t *testing.T) {
@@ -136,5 +138,61 @@ func TestClientSecretInTheKeychain(t *testing.T) {
 	}
 	if len(keys.users()) != 0 {
 		t.Fatal("not deleted")
+	}
+}
+
+func TestUpdateSettingsKeepsEveryConcurrentChange(t *testing.T) {
+	d := testStore(t)
+	const n = 30
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			errs <- d.UpdateSettings(t.Context(), time.Minute, func(set *Settings) error {
+				set.Scopes = append(set.Scopes, fmt.Sprintf("scope-%d", i))
+				return nil
+			})
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	set, err := d.Settings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Scopes) != n {
+		t.Fatalf("%d of %d changes kept: %q", len(set.Scopes), n, set.Scopes)
+	}
+	// A change that fails writes nothing; the lock file is the user's own.
+	if err := d.UpdateSettings(t.Context(), time.Minute, func(set *Settings) error {
+		set.Scopes = nil
+		return errors.New("no")
+	}); err == nil {
+		t.Fatal("a failed change succeeded")
+	}
+	if set, _ := d.Settings(); len(set.Scopes) != n {
+		t.Fatal("a failed change was written")
+	}
+	if got := mode(t, filepath.Join(d.Dir(), "config.lock")); got != 0o600 && runtime.GOOS != "windows" {
+		t.Fatalf("config.lock mode %04o", got)
+	}
+}
+
+func TestUpdateSettingsWaitsForTheLock(t *testing.T) {
+	d := testStore(t)
+	unlock, err := d.lock(t.Context(), filepath.Join(d.Dir(), "config.lock"), 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	err = d.UpdateSettings(t.Context(), 0, func(set *Settings) error { set.Site = "x"; return nil })
+	var lt *LockTimeoutError
+	if !errors.As(err, &lt) || !strings.HasSuffix(lt.Path, "config.lock") {
+		t.Fatalf("UpdateSettings with the lock held = %v", err)
+	}
+	if set, _ := d.Settings(); set.Site != "" {
+		t.Fatal("written without the lock")
 	}
 }

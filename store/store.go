@@ -8,6 +8,7 @@
 // The layout of a config directory is:
 //
 //	config.json                optional user settings (client id, callback URL)
+//	config.lock                lock file taken while config.json changes
 //	profiles/NAME.json         non-secret metadata of profile NAME
 //	profiles/NAME.lock         lock file taken while NAME's login changes
 //	profiles/NAME.tokens.json  secrets, only with insecure storage

@@ -55,7 +55,7 @@ Flags and environment variables come first, then the stored login, then these.`,
 	set.Flags().StringVar(&opts.ClientID, "client-id", "", "with client-secret: the app it belongs to (default the client id in use)")
 	unset := &cobra.Command{
 		Use: "unset KEY", Short: "Remove a setting", Args: exactArgs(1, "atl config unset KEY"), ValidArgsFunction: keys,
-		RunE: func(cmd *cobra.Command, args []string) error { return runConfigUnset(opts, args[0]) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runConfigUnset(cmd.Context(), opts, args[0]) },
 	}
 	unset.Flags().StringVar(&opts.ClientID, "client-id", "", "with client-secret: the app it belongs to (default the client id in use)")
 	cmd.AddCommand(list, get, set, unset)
@@ -81,7 +81,6 @@ func (f *factory) store() (*store.Store, error) {
 	return s, nil
 }
 
-// configClientID is the client id a client secret belongs to.
 // settings opens the store and reads config.json.
 func (f *factory) settings() (*store.Store, store.Settings, error) {
 	st, err := f.store()
@@ -95,6 +94,7 @@ func (f *factory) settings() (*store.Store, store.Settings, error) {
 	return st, set, nil
 }
 
+// configClientID is the client id a client secret belongs to.
 func (opts *configOptions) configClientID(set store.Settings) (string, error) {
 	id := firstNonEmpty(opts.ClientID, opts.f.Getenv("ATL_CLIENT_ID"), set.ClientID)
 	if id == "" {
@@ -161,7 +161,7 @@ func runConfigGet(opts *configOptions, key string) error {
 	return err
 }
 
-func runConfigSet(_ context.Context, opts *configOptions, args []string) error {
+func runConfigSet(ctx context.Context, opts *configOptions, args []string) error {
 	st, set, err := opts.f.settings()
 	if err != nil {
 		return err
@@ -189,9 +189,10 @@ func runConfigSet(_ context.Context, opts *configOptions, args []string) error {
 		return usageErrorf("usage: atl config set %s VALUE", key)
 	}
 	value := strings.TrimSpace(args[1])
+	var apply func(*store.Settings)
 	switch key {
 	case "client-id":
-		set.ClientID = value
+		apply = func(set *store.Settings) { set.ClientID = value }
 	case "callback-url":
 		if err := auth.CheckCallback(value); err != nil {
 			var pe *auth.PortInUseError
@@ -199,35 +200,50 @@ func runConfigSet(_ context.Context, opts *configOptions, args []string) error {
 				return err
 			}
 		}
-		set.CallbackURL = value
+		apply = func(set *store.Settings) { set.CallbackURL = value }
 	case "scopes":
 		scopes, err := parseScopes([]string{value})
 		if err != nil || scopes == nil {
 			return usageErrorf("scopes: give at least one, space or comma separated")
 		}
-		set.Scopes = scopes
+		apply = func(set *store.Settings) { set.Scopes = scopes }
 	case "site":
-		set.Site = value
+		apply = func(set *store.Settings) { set.Site = value }
 	default:
 		return usageErrorf("unknown setting %q: use one of %s", key, strings.Join(configKeys, ", "))
 	}
-	return st.SaveSettings(set)
+	return opts.updateSettings(ctx, st, apply)
 }
 
-func runConfigUnset(opts *configOptions, key string) error {
+// updateSettings changes config.json with apply under the config
+// directory's lock, so that settings changed at the same time by other
+// atl processes are all kept.
+func (opts *configOptions) updateSettings(ctx context.Context, st *store.Store, apply func(*store.Settings)) error {
+	wait := opts.f.LockWait
+	if wait <= 0 {
+		wait = auth.DefaultLockWait
+	}
+	return st.UpdateSettings(ctx, wait, func(set *store.Settings) error {
+		apply(set)
+		return nil
+	})
+}
+
+func runConfigUnset(ctx context.Context, opts *configOptions, key string) error {
 	st, set, err := opts.f.settings()
 	if err != nil {
 		return err
 	}
+	var apply func(*store.Settings)
 	switch key {
 	case "client-id":
-		set.ClientID = ""
+		apply = func(set *store.Settings) { set.ClientID = "" }
 	case "callback-url":
-		set.CallbackURL = ""
+		apply = func(set *store.Settings) { set.CallbackURL = "" }
 	case "scopes":
-		set.Scopes = nil
+		apply = func(set *store.Settings) { set.Scopes = nil }
 	case "site":
-		set.Site = ""
+		apply = func(set *store.Settings) { set.Site = "" }
 	case "client-secret":
 		id, err := opts.configClientID(set)
 		if err != nil {
@@ -237,5 +253,5 @@ func runConfigUnset(opts *configOptions, key string) error {
 	default:
 		return usageErrorf("unknown setting %q: use one of %s", key, strings.Join(configKeys, ", "))
 	}
-	return st.SaveSettings(set)
+	return opts.updateSettings(ctx, st, apply)
 }

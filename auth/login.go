@@ -14,7 +14,7 @@ import (
 // stored login, then config.json, then the default.
 type LoginOptions struct {
 	ClientID     string   // ATL_CLIENT_ID, the login's, config.json's client_id
-	ClientSecret string   // ATL_CLIENT_SECRET, the login's (same client and server only), the one `atl config` kept
+	ClientSecret string   // ATL_CLIENT_SECRET, the login's (same client and server only), the one `atl config` kept (same client and server only)
 	CallbackURL  string   // ATL_CALLBACK_URL, the login's, config.json's callback_url, DefaultCallbackURL
 	Scopes       []string // config.json's scopes, DefaultScopes()
 	// Site picks the site (name, URL or cloud id) when the grant reaches
@@ -93,7 +93,7 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 		}
 	}
 	if secret == "" && !opts.InsecureStorage {
-		secret, _ = s.store.ClientSecret(clientID) // kept by `atl config set client-secret`
+		secret = s.keptSecret(clientID, authURL)
 	}
 
 	fctx := ctx
@@ -168,6 +168,18 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 	}
 	s.forget()
 	return s.info(m), nil
+}
+
+// keptSecret is the client secret `atl config set client-secret` kept for
+// app clientID, when it was kept for the auth server authURL (one kept
+// before servers were recorded belongs to Atlassian's), else "": a secret
+// is never sent to another server than the one it was given for.
+func (s *Session) keptSecret(clientID, authURL string) string {
+	k, err := s.store.ClientSecret(clientID)
+	if err != nil || normalizeURL(firstOf(k.AuthURL, DefaultAuthURL)) != normalizeURL(authURL) {
+		return ""
+	}
+	return k.Secret
 }
 
 // Settings are what a login would run with, each resolved in one order

@@ -118,6 +118,19 @@ func (s *Session) apiFor(api string) (string, error) {
 	return api, nil
 }
 
+// AuthServer is the authorization server a login uses unless its stored
+// login names another: ATL_AUTH_URL (as getenv reports it), else
+// DefaultAuthURL, normalized as atl compares servers. It is the server a
+// client secret kept with `atl config set client-secret` is for. A
+// malformed ATL_AUTH_URL is a *ConfigError.
+func AuthServer(getenv func(string) string) (string, error) {
+	u, err := baseURL("auth URL", envAuthURL, firstOf(getenv(envAuthURL), DefaultAuthURL))
+	if err != nil {
+		return "", err
+	}
+	return normalizeURL(u), nil
+}
+
 // baseURL checks a server's base URL and returns it without a trailing
 // slash: https, or plain http to a loopback host (a local test server).
 func baseURL(setting, env, s string) (string, error) {

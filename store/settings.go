@@ -111,16 +111,56 @@ func (s *Store) appSecretAccount(clientID string) string {
 	return account
 }
 
-// SetClientSecret keeps the client secret of app clientID in the
-// keychain, for logins with that client id.
-func (s *Store) SetClientSecret(clientID, secret string) error {
-	return newVault(s.keychain, keychainService).Set(s.appSecretAccount(clientID), secret)
+// KeptSecret is an app's client secret kept by SetClientSecret, with the
+// authorization server it was given for: it is sent to no other.
+type KeptSecret struct {
+	Secret string
+	// AuthURL is the auth server the secret was kept for; empty for one
+	// kept before servers were recorded, which belongs to Atlassian's
+	// only (as a grant of that time does).
+	AuthURL string
 }
 
-// ClientSecret returns the client secret kept for app clientID, or
-// ErrNotFound.
-func (s *Store) ClientSecret(clientID string) (string, error) {
-	return newVault(s.keychain, keychainService).Get(s.appSecretAccount(clientID))
+// keptSecretVersion is the version of the KeptSecret encoding written
+// today; version 1 was the bare secret.
+const keptSecretVersion = 2
+
+type keptSecretJSON struct {
+	Version int    `json:"v"`
+	Secret  string `json:"secret"`
+	AuthURL string `json:"auth_url"`
+}
+
+// SetClientSecret keeps the client secret of app clientID in the
+// keychain, for logins with that client id at auth server authURL (a base
+// URL, as atl compares them), in place of any kept before for that app.
+func (s *Store) SetClientSecret(clientID, authURL, secret string) error {
+	if authURL == "" || secret == "" {
+		return errors.New("a kept client secret needs its auth server and the secret")
+	}
+	b, err := json.Marshal(keptSecretJSON{Version: keptSecretVersion, Secret: secret, AuthURL: authURL})
+	if err != nil {
+		return err
+	}
+	return newVault(s.keychain, keychainService).Set(s.appSecretAccount(clientID), string(b))
+}
+
+// ClientSecret returns the client secret kept for app clientID and the
+// auth server it was kept for: ErrNotFound when none is kept, ErrCorrupt
+// when it cannot be understood.
+func (s *Store) ClientSecret(clientID string) (KeptSecret, error) {
+	raw, err := newVault(s.keychain, keychainService).Get(s.appSecretAccount(clientID))
+	if err != nil {
+		return KeptSecret{}, err
+	}
+	var k keptSecretJSON
+	if json.Unmarshal([]byte(raw), &k) != nil {
+		return KeptSecret{Secret: raw}, nil // version 1: the bare secret, no server
+	}
+	if k.Version != keptSecretVersion || k.Secret == "" || k.AuthURL == "" {
+		return KeptSecret{}, fmt.Errorf("%w: kept client secret of %s", ErrCorrupt, clientID)
+	}
+	return KeptSecret{Secret: k.Secret, AuthURL: k.AuthURL}, nil
 }
 
 // DeleteClientSecret removes the client secret kept for app clientID.

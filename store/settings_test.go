@@ -121,11 +121,11 @@ func TestClientSecretInTheKeychain(t *testing.T) {
 	if _, err := d.ClientSecret("cid"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("ClientSecret before = %v", err)
 	}
-	if err := d.SetClientSecret("cid", "s3cret"); err != nil {
+	if err := d.SetClientSecret("cid", "https://auth.example.test", "s3cret"); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := d.ClientSecret("cid"); err != nil || got != "s3cret" {
-		t.Fatalf("ClientSecret = %q, %v", got, err)
+	if got, err := d.ClientSecret("cid"); err != nil || got != (KeptSecret{Secret: "s3cret", AuthURL: "https://auth.example.test"}) {
+		t.Fatalf("ClientSecret = %+v, %v", got, err)
 	}
 	if _, err := d.ClientSecret("other"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("another client's secret = %v", err)
@@ -133,11 +133,43 @@ func TestClientSecretInTheKeychain(t *testing.T) {
 	if u := keys.users(); len(u) != 1 || !strings.HasPrefix(u[0], "client-secret:cid@") {
 		t.Fatalf("keychain holds %q", u)
 	}
+	if err := d.SetClientSecret("cid", "", "s3cret"); err == nil {
+		t.Fatal("a secret was kept for no server")
+	}
 	if err := d.DeleteClientSecret("cid"); err != nil {
 		t.Fatal(err)
 	}
 	if len(keys.users()) != 0 {
 		t.Fatal("not deleted")
+	}
+}
+
+// A secret kept before servers were recorded is the bare secret: it is
+// read with no server (Atlassian's, to atl); anything else in JSON is
+// not understood.
+func TestAClientSecretKeptBeforeServersHasNone(t *testing.T) {
+	keys := newFake(nil)
+	d := New(filepath.Join(t.TempDir(), "atl"), keys)
+	account := d.appSecretAccount("cid")
+	for raw, want := range map[string]KeptSecret{
+		"s3cret":   {Secret: "s3cret"},
+		`"quoted"`: {Secret: `"quoted"`},
+		"12345":    {Secret: "12345"},
+	} {
+		if err := keys.Set(keychainService, account, raw); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := d.ClientSecret("cid"); err != nil || got != want {
+			t.Errorf("kept %q: ClientSecret = %+v, %v", raw, got, err)
+		}
+	}
+	for _, raw := range []string{`{"v":3,"secret":"s","auth_url":"https://a"}`, `{"v":2,"secret":"s"}`, `{"v":2,"auth_url":"https://a"}`, `{}`} {
+		if err := keys.Set(keychainService, account, raw); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := d.ClientSecret("cid"); !errors.Is(err, ErrCorrupt) || got != (KeptSecret{}) {
+			t.Errorf("kept %q: ClientSecret = %+v, %v; want ErrCorrupt", raw, got, err)
+		}
 	}
 }
 

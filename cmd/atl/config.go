@@ -29,7 +29,8 @@ func newConfigCmd(f *factory, g *globalOptions) *cobra.Command {
 		Long: `Show or change the defaults for new logins, kept in config.json in atl's
 config directory: client-id, callback-url, scopes and site. client-secret is
 read from stdin (without echo on a terminal) into the keychain, for the
-client id in use; it is never shown.
+client id in use and the auth server in use (ATL_AUTH_URL, else Atlassian's):
+it is sent to no other server, and never shown.
 
 Flags and environment variables come first, then the stored login, then these.`,
 		Example: `  atl config set client-id 8fJ2…
@@ -118,14 +119,18 @@ func configValue(st *store.Store, set store.Settings, key string, opts *configOp
 		if id == "" {
 			return "", nil
 		}
-		_, err := st.ClientSecret(id)
+		k, err := st.ClientSecret(id)
 		switch {
-		case err == nil:
-			return "(set in the keychain for " + id + ")", nil
 		case errors.Is(err, store.ErrNotFound):
 			return "", nil
+		case err != nil:
+			return "", err
 		}
-		return "", err
+		kept := "(set in the keychain for " + id + " at " + firstNonEmpty(k.AuthURL, auth.DefaultAuthURL)
+		if now, err := auth.AuthServer(opts.f.Getenv); err == nil && now != firstNonEmpty(k.AuthURL, auth.DefaultAuthURL) {
+			kept += "; not sent to " + now
+		}
+		return kept + ")", nil
 	}
 	return "", usageErrorf("unknown setting %q: use one of %s", key, strings.Join(configKeys, ", "))
 }
@@ -175,14 +180,18 @@ func runConfigSet(ctx context.Context, opts *configOptions, args []string) error
 		if err != nil {
 			return err
 		}
+		server, err := auth.AuthServer(opts.f.Getenv)
+		if err != nil {
+			return err
+		}
 		secret, err := readClientSecret(opts.f.IO)
 		if err != nil {
 			return err
 		}
-		if err := st.SetClientSecret(id, secret); err != nil {
+		if err := st.SetClientSecret(id, server, secret); err != nil {
 			return err
 		}
-		fmt.Fprintf(opts.f.IO.ErrOut, "Kept the client secret of %s in the keychain.\n", id)
+		fmt.Fprintf(opts.f.IO.ErrOut, "Kept the client secret of %s in the keychain, for logins at %s only.\n", id, server)
 		return nil
 	}
 	if len(args) != 2 {

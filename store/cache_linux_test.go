@@ -6,11 +6,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/atl-cli/atl/internal/keyringtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -37,6 +41,12 @@ func TestKernelKeyring(t *testing.T) {
 	}
 	if got, err := kr.Get(key); err != nil || len(got) != 6000 {
 		t.Fatalf("Get = %d bytes, %v", len(got), err)
+	}
+	if n, err := keyringtest.Count(key); n != 1 || err != nil {
+		t.Fatalf("%d keys named %s in the user keyring (%v), want the one", n, key, err)
+	}
+	if _, err := unix.KeyctlSearch(unix.KEY_SPEC_PROCESS_KEYRING, "user", key, 0); err == nil {
+		t.Fatal("the key is still in the process keyring")
 	}
 	// Only the user: possessor and user may do all, group and others nothing.
 	id, err := unix.KeyctlSearch(unix.KEY_SPEC_USER_KEYRING, "user", key, 0)
@@ -101,5 +111,116 @@ func TestALoginsTokenInTheKernelKeyring(t *testing.T) {
 func TestWithTokenCacheNilKeepsThePlatforms(t *testing.T) {
 	if name := New(t.TempDir(), nil).WithTokenCache(nil).TokenCacheName(); name != "the kernel keyring" {
 		t.Fatalf("WithTokenCache(nil): %q", name)
+	}
+}
+
+// refusing makes the kernel keyring's system calls, but refuses keyctl
+// (add_key aside) with err from its from-th call on (counting from 1):
+// every later one too with all, else that one only.
+type refusing struct {
+	sysKeyctl
+	from  int
+	all   bool
+	err   error
+	calls int
+}
+
+func (r *refusing) refused() bool {
+	r.calls++
+	return r.calls == r.from || (r.all && r.calls > r.from)
+}
+
+func (r *refusing) setperm(id int, perm uint32) error {
+	if r.refused() {
+		return r.err
+	}
+	return r.sysKeyctl.setperm(id, perm)
+}
+
+func (r *refusing) setTimeout(id, secs int) error {
+	if r.refused() {
+		return r.err
+	}
+	return r.sysKeyctl.setTimeout(id, secs)
+}
+
+func (r *refusing) link(id, ring int) error {
+	if r.refused() {
+		return r.err
+	}
+	return r.sysKeyctl.link(id, ring)
+}
+
+func (r *refusing) unlink(id, ring int) error {
+	if r.refused() {
+		return r.err
+	}
+	return r.sysKeyctl.unlink(id, ring)
+}
+
+func (r *refusing) invalidate(id int) error {
+	if r.refused() {
+		return r.err
+	}
+	return r.sysKeyctl.invalidate(id)
+}
+
+// When add_key works but a keyctl after it is refused (its permissions,
+// its timeout, linking it; and perhaps every keyctl after that, so that
+// the new key cannot be removed either), Set fails and the user keyring
+// holds no key of that name: none that would never expire.
+func TestAKeyWhosePermissionsOrTimeoutAreRefusedNeverReachesTheUserKeyring(t *testing.T) {
+	for _, step := range []string{"permissions", "timeout", "link"} {
+		for _, all := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s refused, later calls too: %v", step, all), func(t *testing.T) {
+				key := kernelKey(t)
+				sys := &refusing{from: map[string]int{"permissions": 1, "timeout": 2, "link": 3}[step], all: all, err: unix.EACCES}
+				if err := (KernelKeyring{sys: sys}).Set(key, []byte("token"), time.Hour); !errors.Is(err, unix.EACCES) {
+					t.Fatalf("Set = %v, want EACCES", err)
+				}
+				if n, err := keyringtest.Count(key); n != 0 || err != nil {
+					t.Fatalf("%d keys named %s in the user keyring (%v)", n, key, err)
+				}
+				if _, err := (KernelKeyring{}).Get(key); !errors.Is(err, ErrNotFound) {
+					t.Fatalf("Get = %v", err)
+				}
+			})
+		}
+	}
+}
+
+const keyringHelperEnv = "ATL_TEST_KEYRING_SET_KEY"
+
+// TestKernelKeyringSetHelper is not a test: run as a child by
+// TestAKeyWhoseTimeoutIsRefusedByStraceNeverReachesTheUserKeyring, it
+// calls Set once and says what it returned.
+func TestKernelKeyringSetHelper(t *testing.T) {
+	key := os.Getenv(keyringHelperEnv)
+	if key == "" {
+		t.Skip("helper process for TestAKeyWhoseTimeoutIsRefusedByStraceNeverReachesTheUserKeyring")
+	}
+	err := KernelKeyring{}.Set(key, []byte("token"), time.Hour)
+	fmt.Printf("set: %v\n", err)
+	os.Exit(0)
+}
+
+// The same, with the real system calls of a real process: strace refuses
+// every keyctl (EACCES) and lets add_key through, as a seccomp profile
+// that allows only add_key would.
+func TestAKeyWhoseTimeoutIsRefusedByStraceNeverReachesTheUserKeyring(t *testing.T) {
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("needs strace (apt-get install strace; scripts/test installs it)")
+	}
+	key := kernelKey(t)
+	cmd := exec.Command(strace, "-f", "-o", os.DevNull, "-e", "trace=keyctl", "-e", "inject=keyctl:error=EACCES",
+		os.Args[0], "-test.run=^TestKernelKeyringSetHelper$", "-test.count=1")
+	cmd.Env = append(os.Environ(), keyringHelperEnv+"="+key, "GORACE=atexit_sleep_ms=0")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "set: permission denied\n") {
+		t.Fatalf("the helper under strace: %v\n%s", err, out)
+	}
+	if n, err := keyringtest.Count(key); n != 0 || err != nil {
+		t.Fatalf("%d keys named %s left in the user keyring (%v)", n, key, err)
 	}
 }

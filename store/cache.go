@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 )
@@ -47,19 +48,35 @@ type Cached struct {
 
 type cachedJSON struct {
 	Version     int       `json:"v"`
+	Login       string    `json:"login"` // cacheLogin of the login the token is for
 	AccessToken string    `json:"access_token"`
 	Expiry      time.Time `json:"expiry"`
 	APIURL      string    `json:"api_url"`
 }
 
-// cacheKey names the login's entry in the token cache: it is derived from
-// the config directory, the profile, the client, the authorization server,
-// the account and the time of the login, so an entry is never found for
-// another of any, nor for a later login (with other scopes, say).
-func (l *Login) cacheKey(m *Metadata) string {
+// cacheVersion is the version of cachedJSON written today. (Version 1
+// named no login: its key did. Such entries are never read again, and
+// expire with their token.)
+const cacheVersion = 2
+
+// TokenCacheKey is the name of the profile's entry in the token cache (on
+// Linux, the description of a key in the user's kernel keyring): a hash
+// of the config directory and the profile only, so that removing a login
+// can always find it, whatever its metadata says or if it cannot be read.
+// The entry names the login it is for (see CachedToken).
+func (l *Login) TokenCacheKey() string {
 	id, _ := l.store.identity()
-	sum := sha256.Sum256([]byte(strings.Join([]string{"atl-token-cache/v1", id, l.name, m.ClientID, m.AuthURL, m.AccountID, m.LoginAt.UTC().Format(time.RFC3339Nano)}, "\x00")))
+	sum := sha256.Sum256([]byte(strings.Join([]string{"atl-token-cache/v2", id, l.name}, "\x00")))
 	return "atl:" + hex.EncodeToString(sum[:16])
+}
+
+// cacheLogin identifies the login m describes in its cache entry: a hash
+// of its client, authorization server, account and time of login, so an
+// entry is never used for another of any, nor for a later login (with
+// other scopes, say).
+func cacheLogin(m *Metadata) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{"atl-token-cache-login/v2", m.ClientID, m.AuthURL, m.AccountID, m.LoginAt.UTC().Format(time.RFC3339Nano)}, "\x00")))
+	return hex.EncodeToString(sum[:16])
 }
 
 // CachedToken returns the access token cached for the login m describes,
@@ -68,27 +85,27 @@ func (l *Login) CachedToken(m *Metadata) (Cached, bool) {
 	if m.Dead != nil {
 		return Cached{}, false
 	}
-	b, err := l.store.cache.Get(l.cacheKey(m))
+	b, err := l.store.cache.Get(l.TokenCacheKey())
 	if err != nil {
 		return Cached{}, false
 	}
 	var c cachedJSON
-	if json.Unmarshal(b, &c) != nil || c.Version != 1 || !ValidToken(c.AccessToken) || c.Expiry.IsZero() {
+	if json.Unmarshal(b, &c) != nil || c.Version != cacheVersion || c.Login != cacheLogin(m) || !ValidToken(c.AccessToken) || c.Expiry.IsZero() {
 		return Cached{}, false
 	}
 	return Cached{AccessToken: c.AccessToken, Expiry: c.Expiry, APIURL: c.APIURL}, true
 }
 
-// cacheGrant puts g's access token in the cache, until it expires, in
-// place of any other; best effort.
+// cacheGrant puts g's access token, for the login m describes, in the
+// cache until it expires, in place of any other; best effort.
 func (l *Login) cacheGrant(m *Metadata, g Grant) {
-	key := l.cacheKey(m)
+	key := l.TokenCacheKey()
 	ttl := time.Until(g.Expiry)
 	if g.AccessToken == "" || ttl <= 0 {
 		_ = l.store.cache.Delete(key)
 		return
 	}
-	b, err := json.Marshal(cachedJSON{Version: 1, AccessToken: g.AccessToken, Expiry: g.Expiry, APIURL: g.APIURL})
+	b, err := json.Marshal(cachedJSON{Version: cacheVersion, Login: cacheLogin(m), AccessToken: g.AccessToken, Expiry: g.Expiry, APIURL: g.APIURL})
 	if err != nil || l.store.cache.Set(key, b, ttl) != nil {
 		_ = l.store.cache.Delete(key)
 	}
@@ -111,27 +128,25 @@ func (l *Login) CacheIfCurrent(m *Metadata, g Grant) {
 	}
 	defer unlock()
 	now, err := l.Metadata()
-	if err != nil || now.Dead != nil || !now.ExpiresAt.Equal(g.Expiry) || l.cacheKey(now) != l.cacheKey(m) {
+	if err != nil || now.Dead != nil || !now.ExpiresAt.Equal(g.Expiry) || cacheLogin(now) != cacheLogin(m) {
 		return
 	}
 	l.cacheGrant(now, g)
 }
 
-// dropCached removes the login's cache entry; best effort.
-func (l *Login) dropCached(m *Metadata) {
-	_ = l.store.cache.Delete(l.cacheKey(m))
+// dropCached removes the profile's cache entry; best effort.
+func (l *Login) dropCached() {
+	_ = l.store.cache.Delete(l.TokenCacheKey())
 }
 
 // TokenCacheName names the cache the store keeps access tokens in.
 func (s *Store) TokenCacheName() string { return s.cache.Name() }
 
-// DropCachedToken removes the login's entry from the token cache, if any:
-// the next use reads the keychain.
+// DropCachedToken removes the profile's entry from the token cache, if
+// any, whatever login it is for: the next use reads the keychain.
 func (l *Login) DropCachedToken() error {
-	m, err := l.Metadata()
-	if err != nil {
+	if err := l.store.cache.Delete(l.TokenCacheKey()); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	l.dropCached(m)
 	return nil
 }

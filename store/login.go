@@ -206,10 +206,7 @@ func (l *Login) Save(m *Metadata, g Grant) error {
 	if err := l.store.saveMetadata(l.name, m); err != nil {
 		return err
 	}
-	if oldErr == nil {
-		l.dropCached(old)
-	}
-	l.cacheGrant(m, g)
+	l.cacheGrant(m, g) // in place of the earlier login's entry
 	return nil
 }
 
@@ -225,7 +222,7 @@ func (l *Login) SaveRefreshed(m *Metadata, g Grant) error {
 	}
 	m.ExpiresAt = g.Expiry
 	if err := l.store.saveMetadata(l.name, m); err != nil {
-		l.dropCached(m)
+		l.dropCached()
 		return fmt.Errorf("saving the login's metadata: %w", err)
 	}
 	l.cacheGrant(m, g)
@@ -263,13 +260,13 @@ func (l *Login) setGrant(m *Metadata, g Grant, newLogin bool) error {
 // MarkDead records in m and the metadata that Atlassian rejected the
 // grant, so that later uses fail without asking again.
 func (l *Login) MarkDead(m *Metadata, reason string, at time.Time) error {
-	l.dropCached(m)
+	l.dropCached()
 	m.Dead = &DeadGrant{At: at.UTC(), Reason: reason}
 	return l.store.saveMetadata(l.name, m)
 }
 
-// Delete removes the login's secrets and metadata and reports whether
-// there was anything to remove. With readable metadata, failing to remove
+// Delete removes the login's secrets, metadata and token-cache entry and
+// reports whether there was anything to remove. With readable metadata, failing to remove
 // the secrets is an error (they would stay behind); without, both
 // storages are cleaned as far as they answer.
 func (l *Login) Delete() (bool, error) {
@@ -278,9 +275,7 @@ func (l *Login) Delete() (bool, error) {
 	if errors.As(merr, &te) {
 		return false, merr
 	}
-	if merr == nil {
-		l.dropCached(m)
-	}
+	l.dropCached() // its name needs no metadata: it goes even when that cannot be read
 	found := false
 	for _, storage := range []string{StorageKeychain, StorageFile} {
 		if merr == nil && storage != m.Storage {

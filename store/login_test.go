@@ -387,3 +387,90 @@ func (c *mapCache) Get(k string) ([]byte, error) {
 func (c *mapCache) Set(k string, v []byte, _ time.Duration) error { c.m[k] = v; return nil }
 func (c *mapCache) Delete(k string) error                         { delete(c.m, k); return nil }
 func (c *mapCache) Name() string                                  { return "a map" }
+
+// Removing a login removes its token-cache entry, even when its metadata
+// cannot be read (a later atl's version, a damaged file): the entry's name
+// needs none of it.
+func TestDeleteDropsTheCachedTokenWhateverTheMetadataSays(t *testing.T) {
+	for name, content := range map[string]string{
+		"unknown version": `{"version": 99, "client_id": "c"}`,
+		"damaged":         `{"version": 1, "client_id": "c", "si`,
+		"no client id":    `{"version": 1, "storage": "keychain", "site": {"id": "s"}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			cache := &mapCache{m: map[string][]byte{}}
+			s := New(filepath.Join(t.TempDir(), "atl"), newFake(nil)).WithTokenCache(cache)
+			l := mustLogin(t, s, "default")
+			m, g := sampleMetadata(), sampleGrant()
+			g.Expiry = time.Now().Add(time.Hour)
+			if err := l.Save(m, g); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := l.CachedToken(m); !ok || len(cache.m) != 1 {
+				t.Fatal("the login's token was not cached")
+			}
+			if err := os.WriteFile(s.profileFile("default", ".json"), []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.Metadata(); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Metadata = %v, want ErrCorrupt", err)
+			}
+			if found, err := l.Delete(); err != nil || !found {
+				t.Fatalf("Delete = %v, %v", found, err)
+			}
+			if len(cache.m) != 0 {
+				t.Fatal("the cached token outlived the login")
+			}
+		})
+	}
+}
+
+// A profile has one entry, whichever login it is for, and it serves only
+// the login it was written for: not another client, server, account or
+// time of login, nor another profile or config directory.
+func TestTheCacheEntryNamesItsLogin(t *testing.T) {
+	cache := &mapCache{m: map[string][]byte{}}
+	s := New(filepath.Join(t.TempDir(), "atl"), newFake(nil)).WithTokenCache(cache)
+	l := mustLogin(t, s, "default")
+	m, g := sampleMetadata(), sampleGrant()
+	g.Expiry = time.Now().Add(time.Hour)
+	if err := l.Save(m, g); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := l.CachedToken(m); !ok || c.AccessToken != g.AccessToken {
+		t.Fatalf("CachedToken = %+v, %v", c, ok)
+	}
+	for what, change := range map[string]func(*Metadata){
+		"client":        func(o *Metadata) { o.ClientID += "x" },
+		"auth server":   func(o *Metadata) { o.AuthURL += "x" },
+		"account":       func(o *Metadata) { o.AccountID += "x" },
+		"time of login": func(o *Metadata) { o.LoginAt = o.LoginAt.Add(time.Nanosecond) },
+	} {
+		other := copyOf(m)
+		change(other)
+		if _, ok := l.CachedToken(other); ok {
+			t.Errorf("the entry served another %s", what)
+		}
+	}
+	// A new login of the profile replaces the entry.
+	m2 := copyOf(m)
+	m2.LoginAt = m.LoginAt.Add(time.Second)
+	g.AccessToken = "at-2"
+	if err := l.Save(m2, g); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := l.CachedToken(m); ok || len(cache.m) != 1 {
+		t.Fatalf("after a new login: the old one served %v, %d entries", ok, len(cache.m))
+	}
+	if c, ok := l.CachedToken(m2); !ok || c.AccessToken != "at-2" {
+		t.Fatalf("the new login's entry: %+v, %v", c, ok)
+	}
+	other := mustLogin(t, s, "other")
+	elsewhere := mustLogin(t, New(filepath.Join(t.TempDir(), "atl"), newFake(nil)).WithTokenCache(cache), "default")
+	if k := l.TokenCacheKey(); k == other.TokenCacheKey() || k == elsewhere.TokenCacheKey() || !strings.HasPrefix(k, "atl:") || len(k) != 36 {
+		t.Fatalf("keys %q, %q, %q", k, other.TokenCacheKey(), elsewhere.TokenCacheKey())
+	}
+	if _, ok := other.CachedToken(m2); ok {
+		t.Fatal("another profile's entry served")
+	}
+}

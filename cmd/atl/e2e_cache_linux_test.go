@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/atl-cli/atl/auth/authtest"
+	"github.com/atl-cli/atl/internal/keyringtest"
 )
 
 // The kernel keyring caches the access token of atl token: a cache hit
@@ -75,5 +76,45 @@ func TestE2ETheKernelKeyringServesAtlToken(t *testing.T) {
 	e.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent/bus"
 	if out, errOut, code := e.run("token"); code != 4 || out != "" || !strings.Contains(errOut, "atl login") {
 		t.Fatalf("token after logout: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// atl logout removes the login's entry from the kernel keyring even when
+// the login's metadata cannot be read (a later atl's version, a damaged
+// file), which names nothing the entry's name needs.
+func TestE2ELogoutDropsTheCachedTokenOfUnreadableMetadata(t *testing.T) {
+	for name, damage := range map[string]func(string) string{
+		"unknown version": func(s string) string { return strings.Replace(s, `"version": 1`, `"version": 99`, 1) },
+		"damaged":         func(s string) string { return s[:len(s)/2] },
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newE2E(t, authtest.Options{})
+			e.login()
+			m, err := e.stored().Metadata()
+			if err != nil {
+				t.Fatal(err)
+			}
+			key := e.stored().TokenCacheKey()
+			if _, ok := e.stored().CachedToken(m); !ok {
+				t.Fatal("the login's token is not in the kernel keyring")
+			}
+			path := filepath.Join(e.dir, "profiles", e.profile+".json")
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(damage(string(b))), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, errOut, code := e.run("logout"); code != 0 {
+				t.Fatalf("logout: exit %d: %s", code, errOut)
+			}
+			if _, ok := e.stored().CachedToken(m); ok {
+				t.Fatal("the cached token outlived the logout")
+			}
+			if n, err := keyringtest.Count(key); n != 0 || err != nil {
+				t.Fatalf("%d keys named %s in the user keyring (%v)", n, key, err)
+			}
+		})
 	}
 }

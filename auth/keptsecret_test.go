@@ -15,7 +15,7 @@ import (
 func TestAKeptClientSecretGoesOnlyToItsAuthServer(t *testing.T) {
 	e := newLoginEnv(t, authtest.Options{})
 	delete(e.env, "ATL_CLIENT_SECRET")
-	st := store.New(e.dir, e.keys)
+	st := store.New(e.dir, e.keys).WithTokenCache(e.cache)
 	// Kept for the test server (written as ATL_AUTH_URL was, with a
 	// trailing slash and an upper-case host): used.
 	if err := st.SetClientSecret("app-1", strings.ToUpper(e.srv.URL())+"/", "app-1-secret"); err != nil {

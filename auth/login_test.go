@@ -27,6 +27,7 @@ type loginEnv struct {
 	srv      *authtest.Server
 	dir      string
 	keys     *storetest.Memory
+	cache    *storetest.MemoryCache // no kernel keyring in tests
 	env      map[string]string
 	callback string
 	browsed  atomic.Int32
@@ -34,7 +35,7 @@ type loginEnv struct {
 
 func newLoginEnv(t *testing.T, opts authtest.Options) *loginEnv {
 	t.Helper()
-	e := &loginEnv{t: t, dir: t.TempDir(), keys: storetest.NewMemory()}
+	e := &loginEnv{t: t, dir: t.TempDir(), keys: storetest.NewMemory(), cache: storetest.NewMemoryCache()}
 	e.callback = fmt.Sprintf("http://127.0.0.1:%d/callback", authtest.FreePort(t))
 	opts.ClientID = "app-1"
 	opts.ClientSecret = "app-1-secret"
@@ -51,7 +52,7 @@ func newLoginEnv(t *testing.T, opts authtest.Options) *loginEnv {
 func (e *loginEnv) session() *auth.Session {
 	e.t.Helper()
 	s, err := auth.OpenWith(auth.Options{
-		ConfigDir: e.dir, Keychain: e.keys,
+		ConfigDir: e.dir, Keychain: e.keys, TokenCache: e.cache,
 		Getenv:     func(k string) string { return e.env[k] },
 		HTTPClient: &http.Client{Timeout: 5 * time.Second},
 	})

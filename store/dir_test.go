@@ -15,9 +15,15 @@ import (
 	"time"
 )
 
+// newStore is New with a token cache in memory: tests of the store use
+// no kernel keyring, but for those of KernelKeyring.
+func newStore(dir string, keychain Backend) *Store {
+	return New(dir, keychain).WithTokenCache(&mapCache{m: map[string][]byte{}})
+}
+
 func testStore(t *testing.T) *Store {
 	t.Helper()
-	return New(filepath.Join(t.TempDir(), "atl"), newFake(nil))
+	return newStore(filepath.Join(t.TempDir(), "atl"), newFake(nil))
 }
 
 func mode(t *testing.T, path string) fs.FileMode {

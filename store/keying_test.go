@@ -25,9 +25,9 @@ func home(t *testing.T) string {
 func TestItemsAreKeyedByConfigDirectory(t *testing.T) {
 	def := home(t)
 	keys := newFake(nil)
-	a := mustLogin(t, New(def, keys), "work")
-	b := mustLogin(t, New(filepath.Join(t.TempDir(), "other"), keys), "work")
-	c := mustLogin(t, New(filepath.Join(t.TempDir(), "third"), keys), "work")
+	a := mustLogin(t, newStore(def, keys), "work")
+	b := mustLogin(t, newStore(filepath.Join(t.TempDir(), "other"), keys), "work")
+	c := mustLogin(t, newStore(filepath.Join(t.TempDir(), "third"), keys), "work")
 	if got := a.Location(StorageKeychain).Account; got != "profile:work" {
 		t.Fatalf("the default directory's account = %q, want profile:work (as before)", got)
 	}
@@ -55,7 +55,7 @@ func TestItemsAreKeyedByConfigDirectory(t *testing.T) {
 	if err := os.Symlink(filepath.Dir(b.store.Dir()), link); err != nil {
 		t.Fatal(err)
 	}
-	b2 := mustLogin(t, New(filepath.Join(link, "other"), keys), "work")
+	b2 := mustLogin(t, newStore(filepath.Join(link, "other"), keys), "work")
 	if b2.Location(StorageKeychain).Account != b.Location(StorageKeychain).Account {
 		t.Fatal("a path through a symbolic link names another item")
 	}
@@ -63,7 +63,7 @@ func TestItemsAreKeyedByConfigDirectory(t *testing.T) {
 
 func TestAGrantOfAnotherLoginIsRefused(t *testing.T) {
 	keys := newFake(nil)
-	s := New(filepath.Join(t.TempDir(), "atl"), keys)
+	s := newStore(filepath.Join(t.TempDir(), "atl"), keys)
 	l := mustLogin(t, s, "default")
 	m, g := sampleMetadata(), sampleGrant()
 	g.AuthURL, g.APIURL = m.AuthURL, m.APIURL
@@ -90,7 +90,7 @@ func TestAGrantOfAnotherLoginIsRefused(t *testing.T) {
 		}
 	}
 	// A grant copied from another config directory.
-	other := mustLogin(t, New(filepath.Join(t.TempDir(), "atl"), keys), "default")
+	other := mustLogin(t, newStore(filepath.Join(t.TempDir(), "atl"), keys), "default")
 	raw, _ := keys.raw("atl", l.Location(StorageKeychain).Account)
 	keys.put("atl", other.Location(StorageKeychain).Account, raw)
 	if _, err := other.Grant(m); !errors.Is(err, ErrForeignGrant) || !strings.Contains(err.Error(), "config directory") {
@@ -116,11 +116,11 @@ func TestLegacyItemsMoveToTheDirectorysOwn(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			keys := newFake(nil)
 			if tc.defaultHas {
-				if err := mustLogin(t, New(def, keys), "default").Save(sampleMetadata(), Grant{RefreshToken: "default-rt"}); err != nil {
+				if err := mustLogin(t, newStore(def, keys), "default").Save(sampleMetadata(), Grant{RefreshToken: "default-rt"}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			s := New(filepath.Join(t.TempDir(), "atl"), keys)
+			s := newStore(filepath.Join(t.TempDir(), "atl"), keys)
 			l := mustLogin(t, s, "default")
 			m := sampleMetadata()
 			if err := s.saveMetadata("default", m); err != nil {
@@ -159,7 +159,7 @@ func TestLegacyItemsMoveToTheDirectorysOwn(t *testing.T) {
 func TestDeleteRemovesTheLegacyItem(t *testing.T) {
 	home(t)
 	keys := newFake(nil)
-	s := New(filepath.Join(t.TempDir(), "atl"), keys) // not the default directory
+	s := newStore(filepath.Join(t.TempDir(), "atl"), keys) // not the default directory
 	l := mustLogin(t, s, "default")
 	if err := s.saveMetadata("default", sampleMetadata()); err != nil {
 		t.Fatal(err)

@@ -59,7 +59,7 @@ func TestLockExcludes(t *testing.T) {
 		t.Errorf("gave up after %s, want about %s", elapsed, wait)
 	}
 	// Another Dir value for the same directory is no different.
-	if _, err := mustLogin(t, New(d.Dir(), nil), "default").Lock(t.Context(), 20*time.Millisecond); err == nil {
+	if _, err := mustLogin(t, newStore(d.Dir(), nil), "default").Lock(t.Context(), 20*time.Millisecond); err == nil {
 		t.Fatal("a Lock through another Dir succeeded while the first was held")
 	}
 
@@ -180,7 +180,7 @@ func TestLockHelperProcess(t *testing.T) {
 		t.Skip("helper process for TestLockCrossProcess")
 	}
 	os.Stdout.WriteString("trying\n")
-	unlock, err := mustLogin(t, New(dir, nil), os.Getenv(lockHelperNameEnv)).Lock(context.Background(), 20*time.Second)
+	unlock, err := mustLogin(t, newStore(dir, nil), os.Getenv(lockHelperNameEnv)).Lock(context.Background(), 20*time.Second)
 	if err != nil {
 		os.Stdout.WriteString("error: " + err.Error() + "\n")
 		os.Exit(3)
@@ -309,7 +309,7 @@ func TestLockUnless(t *testing.T) {
 	// Held: ready is asked while waiting, and once it says the lock is not
 	// needed, LockUnless returns without it.
 	asked := 0
-	second, err := mustLogin(t, New(d.Dir(), nil), "default").LockUnless(t.Context(), 5*time.Second, func() bool {
+	second, err := mustLogin(t, newStore(d.Dir(), nil), "default").LockUnless(t.Context(), 5*time.Second, func() bool {
 		asked++
 		return asked == 3
 	})

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -24,7 +25,7 @@ func owned(s *Store, m *Metadata, g Grant) Grant {
 
 func TestLoginSaveAndLoad(t *testing.T) {
 	keys := newFake(nil)
-	s := New(filepath.Join(t.TempDir(), "atl"), keys)
+	s := newStore(filepath.Join(t.TempDir(), "atl"), keys)
 	l := mustLogin(t, s, "work")
 	if l.Name() != "work" {
 		t.Fatalf("Name = %q", l.Name())
@@ -69,7 +70,7 @@ func TestLoginSaveAndLoad(t *testing.T) {
 func savedLogin(t *testing.T) (*fakeBackend, *Store, *Login, *Metadata, Grant) {
 	t.Helper()
 	keys := newFake(nil)
-	s := New(filepath.Join(t.TempDir(), "atl"), keys)
+	s := newStore(filepath.Join(t.TempDir(), "atl"), keys)
 	l := mustLogin(t, s, "default")
 	m, g := sampleMetadata(), sampleGrant()
 	if err := l.Save(m, g); err != nil {
@@ -132,7 +133,7 @@ func TestLoginSaveRefreshed(t *testing.T) {
 }
 
 func TestLoginSaveFailsWhenTheMetadataCannotBeWritten(t *testing.T) {
-	s := New(filepath.Join(t.TempDir(), "atl"), newFake(nil))
+	s := newStore(filepath.Join(t.TempDir(), "atl"), newFake(nil))
 	l := mustLogin(t, s, "default")
 	// A directory where the metadata file goes: the rename fails.
 	if err := os.MkdirAll(filepath.Join(s.Dir(), "profiles", "default.json", "x"), 0o700); err != nil {
@@ -151,7 +152,7 @@ func TestLoginSaveFailsWhenTheMetadataCannotBeWritten(t *testing.T) {
 }
 
 func TestLoginMarkDead(t *testing.T) {
-	s := New(filepath.Join(t.TempDir(), "atl"), newFake(nil))
+	s := newStore(filepath.Join(t.TempDir(), "atl"), newFake(nil))
 	l := mustLogin(t, s, "default")
 	m := sampleMetadata()
 	if err := l.Save(m, sampleGrant()); err != nil {
@@ -170,7 +171,7 @@ func TestLoginMarkDead(t *testing.T) {
 func TestLoginDelete(t *testing.T) {
 	t.Run("keychain", func(t *testing.T) {
 		keys := newFake(nil)
-		s := New(filepath.Join(t.TempDir(), "atl"), keys)
+		s := newStore(filepath.Join(t.TempDir(), "atl"), keys)
 		l := mustLogin(t, s, "default")
 		other := mustLogin(t, s, "other")
 		for _, x := range []*Login{l, other} {
@@ -196,7 +197,7 @@ func TestLoginDelete(t *testing.T) {
 	})
 	t.Run("keychain refuses", func(t *testing.T) {
 		keys := newFake(nil)
-		s := New(filepath.Join(t.TempDir(), "atl"), keys)
+		s := newStore(filepath.Join(t.TempDir(), "atl"), keys)
 		l := mustLogin(t, s, "default")
 		if err := l.Save(sampleMetadata(), sampleGrant()); err != nil {
 			t.Fatal(err)
@@ -211,7 +212,7 @@ func TestLoginDelete(t *testing.T) {
 	})
 	t.Run("stray keychain item", func(t *testing.T) {
 		keys := newFake(nil)
-		l := mustLogin(t, New(filepath.Join(t.TempDir(), "atl"), keys), "default")
+		l := mustLogin(t, newStore(filepath.Join(t.TempDir(), "atl"), keys), "default")
 		keys.put("atl", l.Location(StorageKeychain).Account, "garbage")
 		if removed, err := l.Delete(); err != nil || !removed || len(keys.users()) != 0 {
 			t.Fatalf("Delete = %v, %v, left %q", removed, err, keys.users())
@@ -219,7 +220,7 @@ func TestLoginDelete(t *testing.T) {
 	})
 	t.Run("file", func(t *testing.T) {
 		keys := newFake(nil)
-		l := mustLogin(t, New(filepath.Join(t.TempDir(), "atl"), keys), "default")
+		l := mustLogin(t, newStore(filepath.Join(t.TempDir(), "atl"), keys), "default")
 		m := sampleMetadata()
 		m.Storage = StorageFile
 		if err := l.Save(m, sampleGrant()); err != nil {
@@ -236,7 +237,7 @@ func TestLoginDelete(t *testing.T) {
 
 func TestLoginGrantErrors(t *testing.T) {
 	keys := newFake(nil)
-	l := mustLogin(t, New(filepath.Join(t.TempDir(), "atl"), keys), "default")
+	l := mustLogin(t, newStore(filepath.Join(t.TempDir(), "atl"), keys), "default")
 	m := sampleMetadata()
 	if _, err := l.Grant(m); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Grant of nothing = %v, want ErrNotFound", err)
@@ -253,7 +254,7 @@ func TestLoginGrantErrors(t *testing.T) {
 
 func TestLoginCheckKeychain(t *testing.T) {
 	keys := newFake(nil)
-	l := mustLogin(t, New(filepath.Join(t.TempDir(), "atl"), keys), "default")
+	l := mustLogin(t, newStore(filepath.Join(t.TempDir(), "atl"), keys), "default")
 	if err := l.CheckKeychain(); err != nil {
 		t.Fatalf("empty keychain: %v", err)
 	}
@@ -297,7 +298,7 @@ func TestConfigDir(t *testing.T) {
 
 func TestCacheIfCurrent(t *testing.T) {
 	cache := &mapCache{m: map[string][]byte{}}
-	s := New(t.TempDir(), newFake(nil)).WithTokenCache(cache)
+	s := newStore(t.TempDir(), newFake(nil)).WithTokenCache(cache)
 	l := mustLogin(t, s, "default")
 	m := sampleMetadata()
 	m.LoginAt = time.Now().Add(-time.Minute)
@@ -376,17 +377,35 @@ func TestCacheIfCurrent(t *testing.T) {
 func copyOf(m *Metadata) *Metadata { c := *m; return &c }
 
 // mapCache is a TokenCache in a map (storetest's would import store).
-type mapCache struct{ m map[string][]byte }
+type mapCache struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
 
 func (c *mapCache) Get(k string) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if v, ok := c.m[k]; ok {
 		return v, nil
 	}
 	return nil, ErrNotFound
 }
-func (c *mapCache) Set(k string, v []byte, _ time.Duration) error { c.m[k] = v; return nil }
-func (c *mapCache) Delete(k string) error                         { delete(c.m, k); return nil }
-func (c *mapCache) Name() string                                  { return "a map" }
+
+func (c *mapCache) Set(k string, v []byte, _ time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[k] = v
+	return nil
+}
+
+func (c *mapCache) Delete(k string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, k)
+	return nil
+}
+
+func (c *mapCache) Name() string { return "a map" }
 
 // Removing a login removes its token-cache entry, even when its metadata
 // cannot be read (a later atl's version, a damaged file): the entry's name
@@ -399,7 +418,7 @@ func TestDeleteDropsTheCachedTokenWhateverTheMetadataSays(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			cache := &mapCache{m: map[string][]byte{}}
-			s := New(filepath.Join(t.TempDir(), "atl"), newFake(nil)).WithTokenCache(cache)
+			s := newStore(filepath.Join(t.TempDir(), "atl"), newFake(nil)).WithTokenCache(cache)
 			l := mustLogin(t, s, "default")
 			m, g := sampleMetadata(), sampleGrant()
 			g.Expiry = time.Now().Add(time.Hour)
@@ -430,7 +449,7 @@ func TestDeleteDropsTheCachedTokenWhateverTheMetadataSays(t *testing.T) {
 // time of login, nor another profile or config directory.
 func TestTheCacheEntryNamesItsLogin(t *testing.T) {
 	cache := &mapCache{m: map[string][]byte{}}
-	s := New(filepath.Join(t.TempDir(), "atl"), newFake(nil)).WithTokenCache(cache)
+	s := newStore(filepath.Join(t.TempDir(), "atl"), newFake(nil)).WithTokenCache(cache)
 	l := mustLogin(t, s, "default")
 	m, g := sampleMetadata(), sampleGrant()
 	g.Expiry = time.Now().Add(time.Hour)
@@ -466,7 +485,7 @@ func TestTheCacheEntryNamesItsLogin(t *testing.T) {
 		t.Fatalf("the new login's entry: %+v, %v", c, ok)
 	}
 	other := mustLogin(t, s, "other")
-	elsewhere := mustLogin(t, New(filepath.Join(t.TempDir(), "atl"), newFake(nil)).WithTokenCache(cache), "default")
+	elsewhere := mustLogin(t, newStore(filepath.Join(t.TempDir(), "atl"), newFake(nil)).WithTokenCache(cache), "default")
 	if k := l.TokenCacheKey(); k == other.TokenCacheKey() || k == elsewhere.TokenCacheKey() || !strings.HasPrefix(k, "atl:") || len(k) != 36 {
 		t.Fatalf("keys %q, %q, %q", k, other.TokenCacheKey(), elsewhere.TokenCacheKey())
 	}

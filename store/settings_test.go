@@ -117,7 +117,7 @@ func TestSaveSettingsAndProfiles(t *testing.T) {
 
 func TestClientSecretInTheKeychain(t *testing.T) {
 	keys := newFake(nil)
-	d := New(filepath.Join(t.TempDir(), "atl"), keys)
+	d := newStore(filepath.Join(t.TempDir(), "atl"), keys)
 	if _, err := d.ClientSecret("cid"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("ClientSecret before = %v", err)
 	}
@@ -149,7 +149,7 @@ func TestClientSecretInTheKeychain(t *testing.T) {
 // not understood.
 func TestAClientSecretKeptBeforeServersHasNone(t *testing.T) {
 	keys := newFake(nil)
-	d := New(filepath.Join(t.TempDir(), "atl"), keys)
+	d := newStore(filepath.Join(t.TempDir(), "atl"), keys)
 	account := d.appSecretAccount("cid")
 	for raw, want := range map[string]KeptSecret{
 		"s3cret":   {Secret: "s3cret"},

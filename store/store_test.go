@@ -35,7 +35,7 @@ func TestValidProfileName(t *testing.T) {
 
 func TestInvalidProfileNamesRejected(t *testing.T) {
 	root := t.TempDir()
-	d := New(filepath.Join(root, "atl"), newFake(nil))
+	d := newStore(filepath.Join(root, "atl"), newFake(nil))
 	for _, n := range invalidNames {
 		if l, err := d.Login(n); err == nil || l != nil || !errors.Is(err, ErrInvalidProfileName) {
 			t.Errorf("Login(%q) = %v, %v; want ErrInvalidProfileName", n, l, err)
@@ -60,7 +60,7 @@ func TestInvalidProfileNamesRejected(t *testing.T) {
 func TestNoProfileCollidesWithAnotherProfilesFiles(t *testing.T) {
 	// Every file of a profile must belong to that profile alone (compared
 	// without case, as on macOS and Windows).
-	d := New("/cfg", nil)
+	d := newStore("/cfg", nil)
 	owner := map[string]string{}
 	names := append([]string{"x", "x.tokens", "X.TOKENS", "x.json", "x.lock", "x.tokens.json", "x.json.tokens"}, validNames...)
 	for _, n := range names {

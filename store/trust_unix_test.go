@@ -91,7 +91,7 @@ func TestDirectoriesWritableByOthersAreRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
-			s := New(filepath.Join(root, "atl"), newFake(nil))
+			s := newStore(filepath.Join(root, "atl"), newFake(nil))
 			if err := os.MkdirAll(s.profilesDir(), 0o700); err != nil {
 				t.Fatal(err)
 			}
@@ -150,7 +150,7 @@ func TestSymbolicLinksAreRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			root, elsewhere := t.TempDir(), t.TempDir()
 			must(t, os.Chmod(elsewhere, 0o755))
-			s := New(filepath.Join(root, "atl"), newFake(nil))
+			s := newStore(filepath.Join(root, "atl"), newFake(nil))
 			link := tc.plant(t, s, elsewhere)
 			before := snapshot(t, elsewhere)
 			for use, err := range uses(t, s, tc.uses...) {
@@ -164,7 +164,7 @@ func TestSymbolicLinksAreRefused(t *testing.T) {
 }
 
 func TestAFileThatIsNotAFileIsRefused(t *testing.T) {
-	s := New(filepath.Join(t.TempDir(), "atl"), newFake(nil))
+	s := newStore(filepath.Join(t.TempDir(), "atl"), newFake(nil))
 	must(t, os.MkdirAll(s.profileFile("default", ".json"), 0o700))
 	_, err := mustLogin(t, s, "default").Metadata()
 	wantTrustError(t, "Metadata", err, s.profileFile("default", ".json"), "is not a regular file")
@@ -186,7 +186,7 @@ func TestFilesOfAnotherUserAreRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
-			s := New(filepath.Join(root, "atl"), newFake(nil))
+			s := newStore(filepath.Join(root, "atl"), newFake(nil))
 			l := mustLogin(t, s, "default")
 			must(t, l.Save(sampleMetadata(), sampleGrant()))
 			unlock, err := l.Lock(context.Background(), 0)
@@ -226,7 +226,7 @@ func TestParentsAreCheckedWhenRunningAsRoot(t *testing.T) {
 			must(t, os.Mkdir(parent, 0o700))
 			must(t, os.Chmod(parent, tc.mode))
 			must(t, os.Chown(parent, tc.owner, tc.owner))
-			s := New(filepath.Join(parent, "home", "atl"), newFake(nil))
+			s := newStore(filepath.Join(parent, "home", "atl"), newFake(nil))
 			l := mustLogin(t, s, "default")
 			err := l.Save(sampleMetadata(), sampleGrant())
 			if tc.problem == "" {

@@ -37,6 +37,7 @@ func testFactory(t testing.TB, env map[string]string) (*factory, *bytes.Buffer, 
 		Now:        time.Now,
 		HTTPClient: &http.Client{Timeout: 5 * time.Second},
 		Keychain:   keys,
+		TokenCache: storetest.NewMemoryCache(), // no kernel keyring in tests
 		OpenURL:    func(string) error { return errors.New("no browser in tests") },
 	}
 	return f, &out, &errOut, keys
@@ -112,7 +113,7 @@ func TestInProcessLoginStoresSecretsOnlyInKeychain(t *testing.T) {
 	if out.Len() != 0 {
 		t.Fatalf("login wrote to stdout: %q", out)
 	}
-	login, err := store.New(env["ATL_CONFIG_DIR"], keys).Login("default")
+	login, err := store.New(env["ATL_CONFIG_DIR"], keys).WithTokenCache(f.TokenCache).Login("default")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/atl-cli/atl/auth/authtest"
+	"github.com/atl-cli/atl/internal/keyringtest"
 	"github.com/atl-cli/atl/store"
 )
 
@@ -28,11 +29,13 @@ var (
 	sandboxBin string
 )
 
+// TestMain builds atl and atl-sandbox and runs the tests with a kernel
+// keyring of their own, failing them if they leave a key of atl's there.
 func TestMain(m *testing.M) {
 	if code, helper := helperMain(); helper {
 		os.Exit(code)
 	}
-	os.Exit(runTests(m))
+	os.Exit(keyringtest.Main(func() int { return runTests(m) }))
 }
 
 func runTests(m *testing.M) int {

@@ -81,6 +81,7 @@ func newRunEnv(t *testing.T) *runEnv {
 		Now:        e.clock.Now,
 		HTTPClient: &http.Client{Timeout: 5 * time.Second},
 		Keychain:   e.keys,
+		TokenCache: storetest.NewMemoryCache(), // no kernel keyring in tests
 		OpenURL:    func(string) error { return errors.New("no browser in tests") },
 		Location:   time.UTC,
 	}
@@ -96,7 +97,7 @@ func (e *runEnv) store(profile, access string) {
 	if access == "" {
 		access = issued
 	}
-	l, err := store.New(e.dir, e.keys).Login(profile)
+	l, err := store.New(e.dir, e.keys).WithTokenCache(store.NoTokenCache{}).Login(profile)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestRunToken(t *testing.T) {
 			case strings.HasPrefix(tc.stdout, "golden:"):
 				golden(t, strings.TrimPrefix(tc.stdout, "golden:"), e.out.String())
 			case tc.stdout == "<refreshed>":
-				l, _ := store.New(e.dir, e.keys).Login("default")
+				l, _ := store.New(e.dir, e.keys).WithTokenCache(store.NoTokenCache{}).Login("default")
 				_, g, _ := l.Load()
 				if e.out.String() != g.AccessToken+"\n" || g.AccessToken == "stored-access-token" {
 					t.Fatalf("stdout %q, want the refreshed token", e.out)
@@ -296,7 +297,7 @@ func TestRunLogin(t *testing.T) {
 			if e.out.Len() != 0 {
 				t.Fatalf("stdout %q", e.out)
 			}
-			l, _ := store.New(e.dir, e.keys).Login("default")
+			l, _ := store.New(e.dir, e.keys).WithTokenCache(store.NoTokenCache{}).Login("default")
 			m, err := l.Metadata()
 			if (tc.code == 0) != (err == nil) || (err == nil && (m.Storage == store.StorageFile) != tc.insecure) {
 				t.Fatalf("stored metadata %+v, %v", m, err)

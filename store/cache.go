@@ -1,11 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -141,6 +144,65 @@ func (l *Login) dropCached() {
 
 // TokenCacheName names the cache the store keeps access tokens in.
 func (s *Store) TokenCacheName() string { return s.cache.Name() }
+
+// HasTokenCache reports whether the store keeps access tokens in a cache
+// at all (not on every platform).
+func (s *Store) HasTokenCache() bool {
+	_, none := s.cache.(NoTokenCache)
+	return !none
+}
+
+// TokenCacheError reports a token cache that cannot keep tokens here:
+// atl goes on without it, reading the keychain each time.
+type TokenCacheError struct {
+	Cache string // the cache's Name
+	// Full is a quota of the system used up (the kernel's keys, or
+	// their bytes); Refused, the system calls refused (a container's
+	// seccomp profile, say).
+	Full, Refused bool
+	Err           error
+}
+
+func (e *TokenCacheError) Error() string {
+	switch {
+	case e.Full:
+		return fmt.Sprintf("%s is full: the kernel's key quota for your user is used up (%v; see /proc/key-users and the limits in /proc/sys/kernel/keys/)", e.Cache, e.Err)
+	case e.Refused:
+		return fmt.Sprintf("%s is refused here (%v), e.g. by a container's seccomp profile", e.Cache, e.Err)
+	}
+	return fmt.Sprintf("%s cannot keep a token: %v", e.Cache, e.Err)
+}
+
+func (e *TokenCacheError) Unwrap() error { return e.Err }
+
+// probeTTL bounds how long CheckTokenCache's probe could outlive it.
+const probeTTL = 5 * time.Second
+
+// CheckTokenCache makes sure the token cache can keep a token here: it
+// keeps a probe entry (expiring within seconds), reads it back and
+// removes it. A cache that cannot is a *TokenCacheError; without a cache
+// there is nothing to check.
+func (s *Store) CheckTokenCache() error {
+	if !s.HasTokenCache() {
+		return nil
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	key, want := "atl-probe:"+hex.EncodeToString(b), []byte("probe")
+	err := s.cache.Set(key, want, probeTTL)
+	if err == nil {
+		var got []byte
+		if got, err = s.cache.Get(key); err == nil && !bytes.Equal(got, want) {
+			err = errors.New("the probe read back is not what was written")
+		}
+	}
+	_ = s.cache.Delete(key)
+	if err != nil {
+		full, refused := cacheTrouble(err)
+		return &TokenCacheError{Cache: s.cache.Name(), Full: full, Refused: refused, Err: err}
+	}
+	return nil
+}
 
 // DropCachedToken removes the profile's entry from the token cache, if
 // any, whatever login it is for: the next use reads the keychain.

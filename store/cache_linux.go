@@ -147,5 +147,11 @@ func (k KernelKeyring) Delete(key string) error {
 // Name implements TokenCache.
 func (KernelKeyring) Name() string { return "the kernel keyring" }
 
+// cacheTrouble says whether err, from the kernel keyring, is a quota used
+// up or the system calls refused.
+func cacheTrouble(err error) (full, refused bool) {
+	return errors.Is(err, unix.EDQUOT), errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) || errors.Is(err, unix.ENOSYS)
+}
+
 // platformCache is the TokenCache of this platform.
 func platformCache() TokenCache { return KernelKeyring{} }

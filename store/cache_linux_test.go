@@ -119,10 +119,18 @@ func TestWithTokenCacheNilKeepsThePlatforms(t *testing.T) {
 // every later one too with all, else that one only.
 type refusing struct {
 	sysKeyctl
-	from  int
-	all   bool
-	err   error
-	calls int
+	from   int
+	all    bool
+	err    error
+	calls  int
+	addErr error // add_key's error, if any
+}
+
+func (r *refusing) addKey(description string, payload []byte, ring int) (int, error) {
+	if r.addErr != nil {
+		return 0, r.addErr
+	}
+	return r.sysKeyctl.addKey(description, payload, ring)
 }
 
 func (r *refusing) refused() bool {
@@ -222,5 +230,45 @@ func TestAKeyWhoseTimeoutIsRefusedByStraceNeverReachesTheUserKeyring(t *testing.
 	}
 	if n, err := keyringtest.Count(key); n != 0 || err != nil {
 		t.Fatalf("%d keys named %s left in the user keyring (%v)", n, key, err)
+	}
+}
+
+func TestCheckTokenCache(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "atl")
+	if err := New(dir, newFake(nil)).WithTokenCache(KernelKeyring{}).CheckTokenCache(); err != nil {
+		t.Fatalf("CheckTokenCache of the kernel keyring = %v", err)
+	}
+	for _, c := range []struct {
+		name          string
+		sys           *refusing
+		full, refused bool
+	}{
+		{"quota full", &refusing{addErr: unix.EDQUOT}, true, false},
+		{"keyctl refused", &refusing{from: 1, all: true, err: unix.EACCES}, false, true},
+		{"keyctl unknown", &refusing{from: 1, all: true, err: unix.ENOSYS}, false, true},
+		{"add_key refused", &refusing{addErr: unix.EPERM}, false, true},
+		{"another error", &refusing{from: 2, err: unix.EINVAL}, false, false},
+	} {
+		err := New(dir, newFake(nil)).WithTokenCache(KernelKeyring{sys: c.sys}).CheckTokenCache()
+		var ce *TokenCacheError
+		if !errors.As(err, &ce) || ce.Full != c.full || ce.Refused != c.refused || ce.Cache != "the kernel keyring" {
+			t.Errorf("%s: CheckTokenCache = %#v", c.name, err)
+			continue
+		}
+		if c.full && !strings.Contains(err.Error(), "/proc/sys/kernel/keys/") {
+			t.Errorf("%s: %q names no limit", c.name, err)
+		}
+	}
+	if err := New(dir, newFake(nil)).WithTokenCache(NoTokenCache{}).CheckTokenCache(); err != nil {
+		t.Fatalf("CheckTokenCache without a cache = %v", err)
+	}
+	keys, err := keyringtest.UserKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if strings.HasPrefix(k.Description, "atl-probe:") {
+			t.Fatalf("a probe was left: %s", k.Description)
+		}
 	}
 }

@@ -77,7 +77,7 @@ func (f *factory) store() (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := store.New(dir, f.Keychain)
+	s := store.New(dir, f.Keychain).WithTokenCache(f.TokenCache)
 	s.Warn = f.IO.ErrOut
 	return s, nil
 }

@@ -30,19 +30,24 @@ func newDoctorCmd(f *factory, g *globalOptions) *cobra.Command {
 		Long: `Check, one by one, what atl needs: a client id, a usable callback URL with its
 port free, the keychain, the config directory's ownership and permissions,
 Atlassian's servers (DNS, TLS, proxy), the clock, and the stored login. Each
-failed check says how to fix it. Exit code 0 only when every check passes.`,
+failed check says how to fix it. Exit code 0 only when every check passes. A
+token cache that cannot be written (Linux: the kernel keyring full, or keyctl
+refused) is a warning: atl works without it, reading the keychain each time.`,
 		Example: `  atl doctor
   atl doctor --profile work --json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runDoctor(cmd.Context(), opts) },
 	}
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the checks as JSON: check, ok, detail, fix")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the checks as JSON: check, ok, warn, detail, fix")
 	return cmd
 }
 
+// check is one of doctor's checks: passed (OK), failed, or passed with a
+// warning (OK and Warn: atl works, less well).
 type check struct {
 	Check  string `json:"check"`
 	OK     bool   `json:"ok"`
+	Warn   bool   `json:"warn,omitempty"`
 	Detail string `json:"detail"`
 	Fix    string `json:"fix,omitempty"`
 }
@@ -101,6 +106,10 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 		add("keychain", false, err.Error(), "make sure "+keychainHint+"; or, on a machine without a keychain, `atl login --insecure-storage` keeps the tokens in a private file")
 	}
 
+	if st != nil {
+		checks = append(checks, tokenCacheCheck(st))
+	}
+
 	if set != nil {
 		for _, server := range []struct{ name, url string }{{"auth server", set.AuthURL}, {"API server", set.APIURL}} {
 			date, err := reach(ctx, f.HTTPClient, server.url)
@@ -153,8 +162,11 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 	} else {
 		for _, c := range checks {
 			mark := "ok  "
-			if !c.OK {
+			switch {
+			case !c.OK:
 				mark = "FAIL"
+			case c.Warn:
+				mark = "warn"
 			}
 			fmt.Fprintf(f.IO.Out, "%s  %s: %s\n", mark, c.Check, c.Detail)
 			if c.Fix != "" {
@@ -167,6 +179,31 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 		return &silentError{code: exitError}
 	}
 	return nil
+}
+
+// tokenCacheCheck writes and removes a probe in the token cache: one that
+// cannot be written is a warning, with the reason.
+func tokenCacheCheck(st *store.Store) check {
+	c := check{Check: "token cache", OK: true}
+	err := st.CheckTokenCache()
+	var ce *store.TokenCacheError
+	switch {
+	case !st.HasTokenCache():
+		c.Detail = "none on this platform: tokens are read from the keychain"
+	case err == nil:
+		c.Detail = st.TokenCacheName() + " keeps access tokens"
+	case errors.As(err, &ce) && ce.Full:
+		c.Warn, c.Detail = true, err.Error()
+		c.Fix = "atl reads the keychain each time until then: remove keys you no longer need from your user keyring (keyctl show @u), or raise the quota (sysctl kernel.keys.maxkeys, kernel.keys.maxbytes)"
+	case errors.As(err, &ce) && ce.Refused:
+		c.Warn, c.Detail = true, err.Error()
+		c.Fix = "atl reads the keychain each time instead; to cache tokens, allow the add_key and keyctl system calls (in a container, its seccomp profile)"
+	default:
+		c.Warn, c.Detail = true, err.Error()
+		c.Fix = "atl reads the keychain each time instead"
+	}
+	c.Detail = oneLine(c.Detail)
+	return c
 }
 
 func keychainCheck(st *store.Store) error {

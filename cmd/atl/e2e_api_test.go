@@ -359,7 +359,7 @@ func TestE2EConfigAndDoctor(t *testing.T) {
 	if code != 0 || strings.Contains(out, "FAIL") {
 		t.Fatalf("doctor: exit %d\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{"ok    client id: e2e-client (from the stored login)", "ok    callback URL: " + e.callback, "ok    login: profile", "ok    clock: within"} {
+	for _, want := range []string{"ok    client id: e2e-client (from the stored login)", "ok    callback URL: " + e.callback, "ok    login: profile", "ok    clock: within", "ok    token cache: "} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("doctor lacks %q:\n%s", want, out)
 		}
@@ -376,7 +376,7 @@ func TestE2EConfigAndDoctor(t *testing.T) {
 		OK    bool
 		Fix   string
 	}
-	if err := json.Unmarshal([]byte(out), &checks); err != nil || code != 1 || errOut != "atl: 1 of 8 checks failed\n" {
+	if err := json.Unmarshal([]byte(out), &checks); err != nil || code != 1 || errOut != "atl: 1 of 9 checks failed\n" {
 		t.Fatalf("doctor --json: %v, exit %d, %q, %q", err, code, out, errOut)
 	}
 	for _, c := range checks {

@@ -5,6 +5,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,5 +117,34 @@ func TestE2ELogoutDropsTheCachedTokenOfUnreadableMetadata(t *testing.T) {
 				t.Fatalf("%d keys named %s in the user keyring (%v)", n, key, err)
 			}
 		})
+	}
+}
+
+// atl doctor, where the kernel keyring cannot be written (add_key finds
+// the key quota full; keyctl refused, as strace makes them), warns of the
+// token cache with the reason, and exits 0: atl works without it.
+func TestE2EDoctorWarnsOfAKernelKeyringThatCannotBeWritten(t *testing.T) {
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("needs strace (apt-get install strace; scripts/test installs it)")
+	}
+	e := newE2E(t, authtest.Options{})
+	e.login()
+	for inject, want := range map[string]string{
+		"add_key:error=EDQUOT": "warn  token cache: the kernel keyring is full: the kernel's key quota for your user is used up",
+		"keyctl:error=EACCES":  "warn  token cache: the kernel keyring is refused here (permission denied)",
+	} {
+		syscall, _, _ := strings.Cut(inject, ":")
+		cmd := exec.CommandContext(t.Context(), strace, "-f", "-o", os.DevNull, "-e", "trace="+syscall, "-e", "inject="+inject, atlBin, "doctor")
+		cmd.Env = e.environ()
+		var out, errOut strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		if err := cmd.Run(); err != nil || !strings.Contains(out.String(), want) || strings.Contains(out.String(), "FAIL") {
+			t.Fatalf("doctor with %s: %v\n%s%s", inject, err, out.String(), errOut.String())
+		}
+	}
+	out, errOut, code := e.run("doctor")
+	if code != 0 || !strings.Contains(out, "ok    token cache: the kernel keyring keeps access tokens") {
+		t.Fatalf("doctor: exit %d\n%s%s", code, out, errOut)
 	}
 }

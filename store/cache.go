@@ -122,7 +122,7 @@ func (l *Login) cacheGrant(m *Metadata, g Grant) {
 // It never waits and writes only the cache (one atomic keyctl call), so it
 // takes no context: an interrupt may end the process at any point.
 func (l *Login) CacheIfCurrent(m *Metadata, g Grant) {
-	if _, none := l.store.cache.(NoTokenCache); none || m.Dead != nil {
+	if !l.store.HasTokenCache() || m.Dead != nil {
 		return
 	}
 	unlock, err := l.Lock(context.Background(), 0)

@@ -25,9 +25,9 @@ type ioStreams struct {
 	// Interactive reports whether a person can answer a prompt: stdin and
 	// stderr are terminals.
 	Interactive bool
-	// ReadPassword, when stdin is a terminal, reads a line from it
-	// without echo; nil otherwise.
-	ReadPassword func() ([]byte, error)
+	// ReadPassword, when stdin is a terminal, shows prompt on stderr and
+	// reads a line from stdin without echo; nil otherwise.
+	ReadPassword func(prompt string) ([]byte, error)
 	// LongLines, when stdin is a terminal, lets it pass lines longer than
 	// its line discipline allows, until restore; nil otherwise.
 	LongLines func() (restore func(), err error)
@@ -74,7 +74,7 @@ func newSystemFactory(env environment) *factory {
 		Interactive: term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stderr.Fd())),
 	}
 	if term.IsTerminal(int(os.Stdin.Fd())) {
-		io.ReadPassword = func() ([]byte, error) { return term.ReadPassword(int(os.Stdin.Fd())) }
+		io.ReadPassword = func(prompt string) ([]byte, error) { return readPassword(int(os.Stdin.Fd()), os.Stderr, prompt) }
 		io.LongLines = func() (func(), error) { return longLineMode(int(os.Stdin.Fd())) }
 	}
 	io.ErrTerminal = term.IsTerminal(int(os.Stderr.Fd()))

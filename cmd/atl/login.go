@@ -197,8 +197,7 @@ func readClientSecret(io *ioStreams) (string, error) {
 	if io.ReadPassword == nil {
 		return readSecret(io.In)
 	}
-	fmt.Fprint(io.ErrOut, "Client secret (not shown): ")
-	b, err := io.ReadPassword()
+	b, err := io.ReadPassword("Client secret (not shown): ")
 	fmt.Fprintln(io.ErrOut)
 	if err != nil {
 		return "", fmt.Errorf("reading the client secret: %w", err)

@@ -1,4 +1,4 @@
-//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly || windows)
 
 package main
 
@@ -6,3 +6,6 @@ import "errors"
 
 // longLineMode is not needed where a console line has no short limit.
 func longLineMode(int) (func(), error) { return nil, errors.New("not needed here") }
+
+// echoOff is left to term.ReadPassword here.
+func echoOff(int) (func(), error) { return nil, errors.New("not supported here") }

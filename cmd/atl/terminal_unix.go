@@ -20,3 +20,20 @@ func longLineMode(fd int) (restore func(), err error) {
 	}
 	return func() { _ = unix.IoctlSetTermios(fd, setTermios, old) }, nil
 }
+
+// echoOff stops the terminal on fd from echoing what is typed (but for the
+// newline that ends a line); restore undoes it.
+func echoOff(fd int) (restore func(), err error) {
+	old, err := unix.IoctlGetTermios(fd, getTermios)
+	if err != nil {
+		return nil, err
+	}
+	t := *old
+	t.Lflag &^= unix.ECHO
+	t.Lflag |= unix.ICANON | unix.ISIG | unix.ECHONL
+	t.Iflag |= unix.ICRNL
+	if err := unix.IoctlSetTermios(fd, setTermios, &t); err != nil {
+		return nil, err
+	}
+	return func() { _ = unix.IoctlSetTermios(fd, setTermios, old) }, nil
+}

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/atl-cli/atl/internal/loopback"
 )
 
 const fuzzState = "c3RhdGUtZm9yLWZ1enppbmctdGhlLWNhbGxiYWNrLWhhbmRsZXI"
@@ -27,7 +29,7 @@ func FuzzCallback(f *testing.F) {
 	} {
 		f.Add(seed.method, seed.target, seed.host)
 	}
-	cb, err := parseCallback("http://127.0.0.1:27813/callback")
+	cb, err := loopback.Parse("http://127.0.0.1:27813/callback")
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atl-cli/atl/internal/loopback"
+
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/errgroup"
 )
@@ -20,7 +22,7 @@ import (
 type flow struct {
 	clientID, clientSecret string
 	authURL                string
-	callback               *callback
+	callback               *loopback.Callback
 	scopes                 []string
 	showURL                func(url string)
 	openBrowser            func(url string) error
@@ -103,7 +105,7 @@ func authorize(ctx context.Context, f flow) (*flowResult, error) {
 		defer remove()
 	}
 
-	listeners, err := cb.listen()
+	listeners, err := cb.Listen()
 	if err != nil {
 		return nil, err
 	}

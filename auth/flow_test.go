@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/atl-cli/atl/internal/loopback"
+
 	"github.com/atl-cli/atl/auth/authtest"
 )
 
@@ -260,9 +262,8 @@ func TestLoginPortInUse(t *testing.T) {
 			t.Cleanup(srv.Close)
 			l := runLogin(t, srv, cbURL, port, loginSetup{})
 			_, err = l.wait(t)
-			var pe *PortInUseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("Login error = %T %v, want *PortInUseError", err, err)
+			if !errors.Is(err, loopback.ErrPortInUse) {
+				t.Fatalf("Login error = %T %v, want loopback.ErrPortInUse", err, err)
 			}
 			if !strings.Contains(err.Error(), strconv.Itoa(port)) {
 				t.Errorf("error %q does not name port %d", err, port)

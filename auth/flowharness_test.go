@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atl-cli/atl/internal/loopback"
+
 	"github.com/atl-cli/atl/auth/authtest"
 )
 
@@ -109,7 +111,7 @@ func runLogin(t *testing.T, srv *authtest.Server, cbURL string, port int, s logi
 		ctx = c
 	}
 	l := &login{srv: srv, cbURL: cbURL, port: port, urls: make(chan string, 4), done: make(chan struct{})}
-	cb, err := parseCallback(cbURL)
+	cb, err := loopback.Parse(cbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

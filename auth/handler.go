@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/atl-cli/atl/internal/loopback"
+
 	"github.com/atl-cli/atl/internal/termtext"
 )
 
@@ -20,7 +22,7 @@ type callbackResult struct {
 // request with the right state; everything else gets an error page and
 // leaves the login waiting, so a stray or forged request cannot end it.
 type callbackHandler struct {
-	cb    *callback
+	cb    *loopback.Callback
 	state string
 	// start, if set, is the one-time address the browser is sent to.
 	start *startLink

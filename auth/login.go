@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/atl-cli/atl/internal/loopback"
+
 	"github.com/atl-cli/atl/store"
 )
 
@@ -75,7 +77,7 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 	if clientID == "" {
 		return nil, &ConfigError{Setting: "client id", Env: envClientID}
 	}
-	cb, err := parseCallback(callbackURL)
+	cb, err := loopback.Parse(callbackURL)
 	if err != nil {
 		return nil, &ConfigError{Setting: "callback URL", Env: envCallbackURL, Value: callbackURL, Err: err}
 	}
@@ -240,23 +242,6 @@ func (s *Session) Settings(opts LoginOptions) (*Settings, error) {
 		set.Scopes, set.ScopesFrom = DefaultScopes(), "default"
 	}
 	return set, nil
-}
-
-// CheckCallback checks that url is a callback atl can serve (a loopback
-// http URL with a port) and that its port is free now.
-func CheckCallback(url string) error {
-	cb, err := parseCallback(url)
-	if err != nil {
-		return &ConfigError{Setting: "callback URL", Env: envCallbackURL, Value: url, Err: err}
-	}
-	ls, err := cb.listen()
-	if err != nil {
-		return err
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return nil
 }
 
 // chooseSite picks the site: the one want names, the only one, else the

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/atl-cli/atl/auth"
+	"github.com/atl-cli/atl/internal/loopback"
 	"github.com/atl-cli/atl/store"
 	"github.com/spf13/cobra"
 )
@@ -203,11 +204,9 @@ func runConfigSet(ctx context.Context, opts *configOptions, args []string) error
 	case "client-id":
 		apply = func(set *store.Settings) { set.ClientID = value }
 	case "callback-url":
-		if err := auth.CheckCallback(value); err != nil {
-			var pe *auth.PortInUseError
-			if !errors.As(err, &pe) { // in use now is no reason to refuse it
-				return err
-			}
+		if err := loopback.Check(value); err != nil && !errors.Is(err, loopback.ErrPortInUse) {
+			// In use now is no reason to refuse it.
+			return &auth.ConfigError{Setting: "callback URL", Env: "ATL_CALLBACK_URL", Value: value, Err: err}
 		}
 		apply = func(set *store.Settings) { set.CallbackURL = value }
 	case "scopes":

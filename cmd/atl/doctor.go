@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/atl-cli/atl/auth"
+	"github.com/atl-cli/atl/internal/loopback"
 	"github.com/atl-cli/atl/store"
 	"github.com/spf13/cobra"
 )
@@ -73,10 +74,9 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 		} else {
 			add("client id", true, set.ClientID+" (from "+set.ClientIDFrom+")", "")
 		}
-		err := auth.CheckCallback(set.CallbackURL)
-		var pe *auth.PortInUseError
+		err := loopback.Check(set.CallbackURL)
 		switch {
-		case errors.As(err, &pe):
+		case errors.Is(err, loopback.ErrPortInUse):
 			add("callback URL", false, set.CallbackURL+": its port is in use by another program", "stop that program, or register another callback URL for the app and set it with `atl config set callback-url URL`")
 		case err != nil:
 			add("callback URL", false, err.Error(), "register a loopback callback such as "+auth.DefaultCallbackURL+" for the app and set it with `atl config set callback-url URL`")

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/atl-cli/atl/auth"
+	"github.com/atl-cli/atl/internal/loopback"
 	"github.com/atl-cli/atl/internal/termtext"
 	"github.com/atl-cli/atl/store"
 )
@@ -56,7 +57,6 @@ func advise(err error, inv invocation) (code int, advice string) {
 		token    *auth.TokenError
 		keychain *store.KeychainError
 		lock     *store.LockTimeoutError
-		port     *auth.PortInUseError
 		timeout  *auth.SignInTimeoutError
 		trust    *store.TrustError
 		site     *auth.SiteNotFoundError
@@ -91,7 +91,7 @@ func advise(err error, inv invocation) (code int, advice string) {
 		return exitError, "if that was you, run `" + loginCommand(inv.profile) + "` again; if not, another program on this machine read the link"
 	case errors.As(err, &lock):
 		return exitError, "it may be waiting for a keychain prompt or the network: let it finish or stop it, then try again (never delete the lock file)"
-	case errors.As(err, &port):
+	case errors.Is(err, loopback.ErrPortInUse):
 		return exitError, "stop that program, or register another callback URL for the app and pass it with --callback-url (or ATL_CALLBACK_URL)"
 	case errors.As(err, &timeout):
 		return exitError, "run `" + loginCommand(inv.profile) + "` again (with a longer --timeout if you need more time)"

@@ -17,6 +17,7 @@ import (
 
 	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/auth/authtest"
+	"github.com/atl-cli/atl/internal/loopback"
 	"github.com/atl-cli/atl/store"
 	"github.com/atl-cli/atl/store/storetest"
 )
@@ -343,7 +344,7 @@ func TestReport(t *testing.T) {
 		{&store.KeychainError{Op: "read", Cause: "no answer", Timeout: true}, "token", "default", 1, "atl: keychain read failed: no answer; unlock the keychain (a password prompt may be waiting) and try again"},
 		{&store.LockTimeoutError{Path: "/c/profiles/default.lock", Wait: 2 * time.Minute}, "token", "default", 1,
 			"atl: another atl process has held /c/profiles/default.lock for over 2m0s; it may be waiting for a keychain prompt or the network: let it finish or stop it, then try again (never delete the lock file)"},
-		{&auth.PortInUseError{Addr: "127.0.0.1:27813"}, "login", "default", 1,
+		{fmt.Errorf("cannot listen on 127.0.0.1:27813: %w", loopback.ErrPortInUse), "login", "default", 1,
 			"atl: cannot listen on 127.0.0.1:27813: the port is in use by another program; stop that program, or register another callback URL for the app and pass it with --callback-url (or ATL_CALLBACK_URL)"},
 		{auth.ErrAccessDenied, "login", "work", 1, "atl: you declined access on the consent screen; run `atl login --profile work` again to sign in"},
 		{auth.ErrNoSite, "login", "default", 1, "atl: this login reaches no site; give your app access to a site you can use in the developer console, then run `atl login` again"},

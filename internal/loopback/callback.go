@@ -1,6 +1,11 @@
-package auth
+// Package loopback is the callback address of a native app's OAuth
+// sign-in (RFC 8252): a loopback http URL with a fixed port, checked so
+// that a browser requests it byte for byte, and the listeners that serve
+// it.
+package loopback
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -8,8 +13,8 @@ import (
 	"strings"
 )
 
-// callback is a parsed loopback redirect URL.
-type callback struct {
+// Callback is a parsed loopback redirect URL.
+type Callback struct {
 	URL   string   // as given, sent byte for byte in both requests
 	Path  string   // the path the listener answers on
 	Port  int      // the fixed port
@@ -17,12 +22,12 @@ type callback struct {
 	Hosts []string // the Host header values the listener accepts
 }
 
-// parseCallback checks that s is a loopback redirect URL atl can serve:
+// Parse checks that s is a loopback redirect URL atl can serve:
 // http, host 127.0.0.1, [::1] or localhost, an explicit port, no user info,
 // query or fragment, and a path a browser requests unchanged. A localhost URL
 // is served on both 127.0.0.1 and ::1, since the browser may resolve it to
 // either.
-func parseCallback(s string) (*callback, error) {
+func Parse(s string) (*Callback, error) {
 	for i := 0; i < len(s); i++ {
 		// Only characters a URI may hold: a browser would encode anything
 		// else and the redirect would no longer match byte for byte.
@@ -52,7 +57,7 @@ func parseCallback(s string) (*callback, error) {
 			return nil, fmt.Errorf("callback URL %q must not have . or .. in its path", s)
 		}
 	}
-	cb := &callback{URL: s, Path: u.Path, Port: port}
+	cb := &Callback{URL: s, Path: u.Path, Port: port}
 	if cb.Path == "" {
 		cb.Path = "/"
 	}
@@ -78,27 +83,20 @@ func parseCallback(s string) (*callback, error) {
 	return cb, nil
 }
 
-// PortInUseError reports that the callback port is taken.
-type PortInUseError struct {
-	Addr string
-	Err  error
-}
+// ErrPortInUse reports that another program listens on the callback's
+// port.
+var ErrPortInUse = errors.New("the port is in use by another program")
 
-func (e *PortInUseError) Error() string {
-	return fmt.Sprintf("cannot listen on %s: the port is in use by another program", e.Addr)
-}
-
-func (e *PortInUseError) Unwrap() error { return e.Err }
-
-// listen binds every address of cb. An IPv6 address the machine does not
-// have is skipped when another address was bound.
-func (cb *callback) listen() ([]net.Listener, error) {
+// Listen binds every address of cb. An IPv6 address the machine does not
+// have is skipped when another address was bound. A port another program
+// holds is an error wrapping ErrPortInUse.
+func (cb *Callback) Listen() ([]net.Listener, error) {
 	var lc net.ListenConfig
 	return cb.listenWith(func(addr string) (net.Listener, error) { return listenTCP(&lc, addr) })
 }
 
 // listenWith is listen with the function that binds one address.
-func (cb *callback) listenWith(bind func(addr string) (net.Listener, error)) ([]net.Listener, error) {
+func (cb *Callback) listenWith(bind func(addr string) (net.Listener, error)) ([]net.Listener, error) {
 	var ls []net.Listener
 	for _, addr := range cb.Binds {
 		l, err := bind(addr)
@@ -110,7 +108,7 @@ func (cb *callback) listenWith(bind func(addr string) (net.Listener, error)) ([]
 				l.Close()
 			}
 			if isAddrInUse(err) {
-				return nil, &PortInUseError{Addr: addr, Err: err}
+				return nil, fmt.Errorf("cannot listen on %s: %w", addr, ErrPortInUse)
 			}
 			return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
 		}
@@ -120,4 +118,19 @@ func (cb *callback) listenWith(bind func(addr string) (net.Listener, error)) ([]
 		return nil, fmt.Errorf("cannot listen on any loopback address for %s", cb.URL)
 	}
 	return ls, nil
+}
+
+// Check checks that s is a callback URL Parse accepts and that its
+// addresses can be bound now (a port in use is an error wrapping
+// ErrPortInUse).
+func Check(s string) error {
+	cb, err := Parse(s)
+	if err != nil {
+		return err
+	}
+	ls, err := cb.Listen()
+	for _, l := range ls {
+		l.Close()
+	}
+	return err
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,8 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 
-	"github.com/atl-cli/atl/internal/termtext"
 	"github.com/atl-cli/atl/store"
 )
 
@@ -49,7 +51,16 @@ func validAccountID(s string) bool {
 	return true
 }
 
-// maxBody bounds every response body atl reads.
+// quoteShort quotes s for a message, cut to 64 bytes: a value that does
+// not pass a check can be anything.
+func quoteShort(s string) string {
+	if len(s) > 64 {
+		s = strings.ToValidUTF8(s[:64], "") + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// maxBody bounds every response body read.
 const maxBody = 1 << 20
 
 // WhoAmI asks Atlassian who the login belongs to (Jira's myself on the
@@ -58,35 +69,26 @@ const maxBody = 1 << 20
 // (an email hidden by the user's privacy settings) is taken from the
 // login.
 func (s *Session) WhoAmI(ctx context.Context) (*User, error) {
-	var site Site
-	var scopes []string
-	stored := &store.Metadata{}
-	if s.envToken != "" {
-		var err error
-		if site, err = s.envSite(ctx); err != nil {
-			return nil, err
-		}
-		scopes = site.Scopes
-	} else {
-		m, err := s.metadata()
-		if err != nil {
-			return nil, err
-		}
-		if site, err = s.Site(); err != nil {
-			return nil, err
-		}
-		stored, scopes = m, m.Scopes
-	}
-	api, err := s.apiURL()
+	site, api, err := s.currentSite(ctx)
 	if err != nil {
+		return nil, err
+	}
+	scopes, stored := site.Scopes, &store.Metadata{}
+	if s.envToken == "" {
+		if stored, err = s.metadata(); err != nil {
+			return nil, err
+		}
+		scopes = stored.Scopes
+	}
+	if api, err = s.apiURL(); err != nil {
 		return nil, err
 	}
 	u, err := identify(ctx, s.Client(ctx), api, site.ID, scopes)
 	if err != nil {
 		return nil, err
 	}
-	u.Name = firstOf(u.Name, stored.Name)
-	u.Email = firstOf(u.Email, stored.Email)
+	u.Name = cmp.Or(u.Name, stored.Name)
+	u.Email = cmp.Or(u.Email, stored.Email)
 	return u, nil
 }
 
@@ -115,9 +117,9 @@ func identify(ctx context.Context, hc *http.Client, api, cloudID string, scopes 
 			Name      string `json:"name"`
 		}
 		if err := getJSON(ctx, hc, api, "/me", &me); err == nil {
-			u.AccountID = firstOf(u.AccountID, me.AccountID)
-			u.Name = firstOf(u.Name, me.Name)
-			u.Email = firstOf(u.Email, me.Email)
+			u.AccountID = cmp.Or(u.AccountID, me.AccountID)
+			u.Name = cmp.Or(u.Name, me.Name)
+			u.Email = cmp.Or(u.Email, me.Email)
 		}
 	}
 	switch {
@@ -127,24 +129,21 @@ func identify(ctx context.Context, hc *http.Client, api, cloudID string, scopes 
 		return nil, errors.New("cannot tell who signed in: Atlassian's answer names no account")
 	}
 	if !validAccountID(u.AccountID) {
-		return nil, fmt.Errorf("malformed account id %q in Atlassian's answer", termtext.Clean(u.AccountID, 64))
+		return nil, fmt.Errorf("malformed account id %s in Atlassian's answer", quoteShort(u.AccountID))
 	}
-	u.Name, u.Email = termtext.Clean(u.Name, 200), termtext.Clean(u.Email, 200)
 	return &u, nil
 }
 
 // accessibleResources lists the sites the grant reaches.
-func accessibleResources(ctx context.Context, hc *http.Client, api string) ([]Site, error) {
-	var rs []Site
+func accessibleResources(ctx context.Context, hc *http.Client, api string) ([]store.Site, error) {
+	var rs []store.Site
 	if err := getJSON(ctx, hc, api, "/oauth/token/accessible-resources", &rs); err != nil {
 		return nil, err
 	}
 	for i, r := range rs {
 		if !validCloudID(r.ID) {
-			return nil, fmt.Errorf("malformed cloud id %q in Atlassian's list of sites", termtext.Clean(r.ID, 64))
+			return nil, fmt.Errorf("malformed cloud id %s in Atlassian's list of sites", quoteShort(r.ID))
 		}
-		r.Name = termtext.Clean(r.Name, 100)
-		r.URL = termtext.Clean(r.URL, 200)
 		r.Scopes = slices.DeleteFunc(r.Scopes, func(s string) bool { return !validScopeToken(s) })
 		r.AvatarURL = ""
 		rs[i] = r

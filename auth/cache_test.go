@@ -212,7 +212,7 @@ func TestAWaitingSessionTakesTheRefreshedTokenFromTheCache(t *testing.T) {
 	}
 	defer unlock()
 	keys := &rotatingBehindOurBack{Memory: f.keys}
-	s := f.session(func(o *auth.Options) { o.Keychain = keys })
+	s := f.session(func(o *auth.Options) { o.Hooks.Keychain = keys })
 	type result struct {
 		tok string
 		err error

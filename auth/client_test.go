@@ -267,7 +267,7 @@ func TestInfoAndSite(t *testing.T) {
 		t.Fatalf("Info and Site read the keychain (%d reads)", gets-before)
 	}
 	f.setenv("ATL_API_URL", "https://api.example.test/")
-	if info, _ := s.Info(context.Background()); info.APIURL != "https://api.example.test" {
+	if info, _ := f.session().Info(context.Background()); info.APIURL != "https://api.example.test" {
 		t.Fatalf("APIURL = %q, want ATL_API_URL's", info.APIURL)
 	}
 }

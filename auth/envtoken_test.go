@@ -33,12 +33,11 @@ func TestAnAccessTokenFromTheEnvironment(t *testing.T) {
 	// Two sites and none chosen: a ConfigError naming them.
 	_, err = s.WhoAmI(context.Background())
 	var ce *auth.ConfigError
-	if !errors.As(err, &ce) || ce.Env != "ATL_SITE" || ce.Error() != "ATL_TOKEN reaches 2 sites (alpha https://alpha.atlassian.net, beta https://beta.atlassian.net) and none was chosen" {
+	if !errors.As(err, &ce) || ce.Setting != "site" || ce.Error() != "the token reaches 2 sites (alpha https://alpha.atlassian.net, beta https://beta.atlassian.net) and none was chosen" {
 		t.Fatalf("WhoAmI with two sites: %v", err)
 	}
 	f.setenv("ATL_SITE", "nowhere")
-	var snf *auth.SiteNotFoundError
-	if _, err := f.session().WhoAmI(context.Background()); !errors.As(err, &snf) {
+	if _, err := f.session().WhoAmI(context.Background()); !errors.As(err, &ce) || ce.Setting != "site" || ce.Value != "nowhere" {
 		t.Fatalf("WhoAmI with ATL_SITE naming no site: %v", err)
 	}
 	f.setenv("ATL_SITE", "beta")
@@ -48,7 +47,7 @@ func TestAnAccessTokenFromTheEnvironment(t *testing.T) {
 		t.Fatalf("WhoAmI = %+v, %v", u, err)
 	}
 	info, err := s.Info(context.Background())
-	if err != nil || !info.FromEnv || info.Site.ID != sites[1].ID || info.Storage != "the environment (ATL_TOKEN)" {
+	if err != nil || !info.GivenToken || info.Site.ID != sites[1].ID || info.Storage != "" {
 		t.Fatalf("Info = %+v, %v", info, err)
 	}
 	if site, err := s.Site(); err != nil || site.ID != sites[1].ID {
@@ -59,7 +58,7 @@ func TestAnAccessTokenFromTheEnvironment(t *testing.T) {
 	}
 	// Not a bearer token: refused, before anything is sent.
 	f.setenv("ATL_TOKEN", "not a token\x1b[2J")
-	if _, err := f.session().TokenSource(context.Background()).Token(); !errors.As(err, &ce) || ce.Env != "ATL_TOKEN" {
+	if _, err := f.session().TokenSource(context.Background()).Token(); !errors.As(err, &ce) || ce.Setting != "token" {
 		t.Fatalf("a malformed ATL_TOKEN: %v", err)
 	}
 }

@@ -1,8 +1,12 @@
 package auth
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -24,12 +28,76 @@ func (e *LoginRequiredError) Error() string {
 
 func (e *LoginRequiredError) Unwrap() error { return e.Err }
 
+// TokenError reports a failed OAuth request: an answer of Atlassian's
+// token endpoint, in the manner of oauth2.RetrieveError but without the
+// response body, which can carry secrets; or, with Consent, the error the
+// consent page sent to the callback in place of a code.
+type TokenError struct {
+	Status int    // the HTTP status; 0 when no answer was read
+	Code   string // the OAuth error code, e.g. "invalid_grant", if the server sent one
+	Reason string // what went wrong, in words (the server's own, with Consent)
+	// Consent is set for an error the consent page sent (but for the
+	// user's own refusal, which is ErrAccessDenied).
+	Consent bool
+	// MissingScope names a scope the grant needs but was not given:
+	// "offline_access" when a code exchange yields no refresh token.
+	MissingScope string
+	// RetryAfter is the server's Retry-After, if it sent one.
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *TokenError) Error() string {
+	var b strings.Builder
+	if e.Consent {
+		b.WriteString("authorization failed: " + cmp.Or(e.Code, "the consent page sent a malformed error"))
+		if e.Reason != "" {
+			b.WriteString(": " + e.Reason)
+		}
+		return b.String()
+	}
+	b.WriteString("token request failed: ")
+	b.WriteString(e.Reason)
+	if e.Status != 0 {
+		b.WriteString(" (HTTP " + strconv.Itoa(e.Status))
+		if e.Code != "" {
+			b.WriteString(" " + e.Code)
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// DeadGrant reports that the refresh token or authorization code is no
+// longer valid: only a new login helps.
+func (e *TokenError) DeadGrant() bool {
+	return e.Code == "invalid_grant" || e.Code == "unauthorized_client"
+}
+
+// BadClient reports that Atlassian does not accept the client id or
+// secret: a configuration error, never worth retrying.
+func (e *TokenError) BadClient() bool {
+	return e.Code == "invalid_client" || e.Status == http.StatusUnauthorized
+}
+
+// Retryable reports a failure worth another try: rate limits, server
+// errors, timeouts and dropped connections.
+func (e *TokenError) Retryable() bool {
+	if e.BadClient() || e.DeadGrant() || e.Consent {
+		return false
+	}
+	return e.Status == http.StatusTooManyRequests || e.Status >= 500 || (e.Status == 0 && !errors.Is(e.Err, errMalformed))
+}
+
 // ConfigError reports a setting that is missing or malformed, or that
-// contradicts the stored login: a mistake in how atl is set up rather than
-// a failure.
+// contradicts the stored login: a mistake in how the Session or login is
+// set up rather than a failure.
 type ConfigError struct {
-	Setting string // the setting at fault: "client id", "callback URL", "auth URL", "API URL" or "profile"
-	Env     string // the environment variable that sets it, if any
+	// Setting is the one at fault: "profile", "client id", "callback
+	// URL", "auth URL", "API URL", "site", "token" or "scopes".
+	Setting string
 	Value   string // the value at fault; "" when the setting is missing
 	// Stored is the stored login's value when Value contradicts it: a
 	// grant is only ever used with the client and server that issued it.
@@ -40,7 +108,7 @@ type ConfigError struct {
 func (e *ConfigError) Error() string {
 	switch {
 	case e.Stored != "":
-		return fmt.Sprintf("%s is %s, but this login was made with %s %s", e.Env, e.Value, e.Setting, e.Stored)
+		return fmt.Sprintf("the %s %s is not this login's, %s", e.Setting, e.Value, e.Stored)
 	case e.Err != nil:
 		return e.Err.Error()
 	default:
@@ -49,35 +117,6 @@ func (e *ConfigError) Error() string {
 }
 
 func (e *ConfigError) Unwrap() error { return e.Err }
-
-// ErrAccessDenied reports that the user declined the consent screen.
-var ErrAccessDenied = errors.New("you declined access on the consent screen")
-
-// AuthorizeError is an error the authorization server sent to the callback
-// instead of a code (other than access_denied).
-type AuthorizeError struct {
-	Code        string
-	Description string
-}
-
-func (e *AuthorizeError) Error() string {
-	msg := "authorization failed: " + e.Code
-	if e.Description != "" {
-		msg += ": " + e.Description
-	}
-	return msg
-}
-
-// SignInTimeoutError reports that no sign-in reached the callback within
-// LoginOptions.Timeout.
-type SignInTimeoutError struct {
-	Wait time.Duration
-}
-
-func (e *SignInTimeoutError) Error() string { return fmt.Sprintf("no sign-in within %s", e.Wait) }
-
-// ErrNoSite reports a grant that reaches no Atlassian site.
-var ErrNoSite = errors.New("this login reaches no site")
 
 // APIError is a non-2xx answer from the Atlassian API.
 type APIError struct {
@@ -99,4 +138,32 @@ func (e *APIError) Error() string {
 		hint = ": rate limited"
 	}
 	return fmt.Sprintf("%s %s: HTTP %d%s", e.Method, e.Path, e.Status, hint)
+}
+
+// The sign-in of a Login did not complete:
+var (
+	// ErrAccessDenied: the user declined the consent screen.
+	ErrAccessDenied = errors.New("you declined access on the consent screen")
+	// ErrSignInTimeout: nobody signed in within LoginOptions.Timeout.
+	ErrSignInTimeout = errors.New("no sign-in")
+	// ErrLinkReused: the one-time sign-in link was opened twice, so
+	// another program on this machine may have read it.
+	ErrLinkReused = errors.New("the sign-in link was opened twice (by another program, or a second time by hand), so the login was stopped")
+	// ErrNoSite: the grant reaches no Atlassian site.
+	ErrNoSite = errors.New("this login reaches no site")
+)
+
+// oauthText is s if it is text an OAuth error may carry (RFC 6749: printable
+// ASCII but for '"' and '\') of at most max bytes, else "": what a server
+// sends is checked on the way in, never altered.
+func oauthText(s string, max int) string {
+	if len(s) > max {
+		return ""
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return ""
+		}
+	}
+	return s
 }

@@ -89,7 +89,7 @@ func TestLoginExchangeFailures(t *testing.T) {
 			fault: authtest.Fault{Status: http.StatusOK, Body: `{"access_token":"` + bodySecret + `","expires_in":3600,"token_type":"Bearer"}`},
 			check: func(t *testing.T, err error) {
 				var te *TokenError
-				if !errors.As(err, &te) || !strings.Contains(err.Error(), "offline_access") {
+				if !errors.As(err, &te) || te.MissingScope != "offline_access" || te.Retryable() {
 					t.Errorf("error = %T %v, want a *TokenError naming offline_access", err, err)
 				}
 			},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/auth/authtest"
+	"github.com/atl-cli/atl/internal/testhooks"
 	"github.com/atl-cli/atl/store"
 	"github.com/atl-cli/atl/store/storetest"
 )
@@ -71,21 +72,24 @@ func newFixtureAt(t testing.TB, opts authtest.Options, start time.Time, cache st
 // options are the Session options of the fixture, as a separate process
 // would have them.
 func (f *fixture) options() auth.Options {
-	return auth.Options{
-		ConfigDir:  f.dir,
+	f.mu.Lock()
+	o := auth.FromEnv(func(k string) string { return f.env[k] })
+	f.mu.Unlock()
+	o.ConfigDir = f.dir
+	o.HTTPClient = &http.Client{Timeout: 2 * time.Second}
+	o.Hooks = &testhooks.Hooks{
 		Keychain:   f.keys,
 		TokenCache: f.cache,
-		Getenv:     func(k string) string { f.mu.Lock(); defer f.mu.Unlock(); return f.env[k] },
-		HTTPClient: &http.Client{Timeout: 2 * time.Second},
 		Now:        f.clock.Now,
 		LockWait:   5 * time.Second,
-		Retry: auth.RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
+		Retry: testhooks.Retry{Sleep: func(ctx context.Context, d time.Duration) error {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			f.sleeps = append(f.sleeps, d)
 			return nil
 		}},
 	}
+	return o
 }
 
 // session returns a new Session over the fixture's store, as a separate

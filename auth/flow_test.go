@@ -22,41 +22,43 @@ import (
 
 func TestLoginAuthorizeErrorIsSanitized(t *testing.T) {
 	t.Parallel()
-	l := startLogin(t, loginSetup{})
-	state := authState(t, l.authURL(t))
-	q := url.Values{
-		"state":             {state},
-		"error":             {"server_error\x1b[2J"},
-		"error_description": {"<script>alert(1)</script>\x1b[31mred\x1b[0m\r\nforged line\x07\u202e"},
-	}
-	r := mustSend(t, rawClient(t), http.MethodGet, "http://"+l.addr("127.0.0.1")+"/callback?"+q.Encode(), "", nil)
-	checkPageHeaders(t, "error page", r.header)
-	if strings.Contains(strings.ToLower(r.body), "<script") {
-		t.Errorf("the error page has a raw <script>: %s", r.body)
-	}
-	if !strings.Contains(r.body, "&lt;script&gt;") {
-		t.Errorf("the error page does not show the escaped description: %s", r.body)
-	}
-	if strings.Contains(r.body, "\x1b") {
-		t.Error("the error page carries an escape character")
-	}
-
-	_, err := l.wait(t)
-	var ae *AuthorizeError
-	if !errors.As(err, &ae) {
-		t.Fatalf("Login error = %T %v, want *AuthorizeError", err, err)
-	}
-	msg := err.Error()
-	for _, c := range msg {
-		if unicode.IsControl(c) || unicode.Is(unicode.Cf, c) {
-			t.Fatalf("error text %q has control character %U", msg, c)
-		}
-	}
-	if !strings.Contains(msg, "server_error") || !strings.Contains(msg, "alert(1)") {
-		t.Errorf("error text %q lost the server's message", msg)
-	}
-	if n := l.srv.Count("token"); n != 0 {
-		t.Errorf("token requests = %d, want 0", n)
+	for _, tc := range []struct {
+		name, code, description string
+		wantCode, wantReason    string // what the error keeps: the server's words, or nothing of malformed ones
+	}{
+		{"well formed", "server_error", "<script>alert(1)</script> went wrong", "server_error", "<script>alert(1)</script> went wrong"},
+		{"malformed", "server_error\x1b[2J", "<script>alert(1)</script>\x1b[31mred\x1b[0m\r\nforged line\x07\u202e", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := startLogin(t, loginSetup{})
+			state := authState(t, l.authURL(t))
+			q := url.Values{"state": {state}, "error": {tc.code}, "error_description": {tc.description}}
+			r := mustSend(t, rawClient(t), http.MethodGet, "http://"+l.addr("127.0.0.1")+"/callback?"+q.Encode(), "", nil)
+			checkPageHeaders(t, "error page", r.header)
+			if strings.Contains(strings.ToLower(r.body), "<script") {
+				t.Errorf("the error page has a raw <script>: %s", r.body)
+			}
+			if tc.wantReason != "" && !strings.Contains(r.body, "&lt;script&gt;") {
+				t.Errorf("the error page does not show the escaped description: %s", r.body)
+			}
+			if strings.Contains(r.body, "\x1b") {
+				t.Error("the error page carries an escape character")
+			}
+			_, err := l.wait(t)
+			var te *TokenError
+			if !errors.As(err, &te) || !te.Consent || te.Code != tc.wantCode || te.Reason != tc.wantReason {
+				t.Fatalf("Login error = %T %+v, want a *TokenError from the consent with code %q and reason %q", err, err, tc.wantCode, tc.wantReason)
+			}
+			msg := err.Error()
+			for _, c := range msg {
+				if unicode.IsControl(c) || unicode.Is(unicode.Cf, c) {
+					t.Fatalf("error text %q has control character %U", msg, c)
+				}
+			}
+			if n := l.srv.Count("token"); n != 0 {
+				t.Errorf("token requests = %d, want 0", n)
+			}
+		})
 	}
 }
 

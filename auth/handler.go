@@ -2,14 +2,13 @@ package auth
 
 import (
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 
 	"github.com/atl-cli/atl/internal/loopback"
-
-	"github.com/atl-cli/atl/internal/termtext"
 )
 
 // callbackResult is what the one accepted callback carries.
@@ -85,10 +84,7 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer close(h.pageDone)
 
 	if errCode != "" {
-		var err error = &AuthorizeError{Code: termtext.Clean(errCode, 64), Description: termtext.Clean(q.Get("error_description"), 200)}
-		if errCode == "access_denied" {
-			err = ErrAccessDenied
-		}
+		err := consentError(errCode, q.Get("error_description"))
 		h.results <- callbackResult{err: err}
 		writePage(w, http.StatusOK, pageError, "Sign-in was not completed: "+err.Error()+". You can close this tab.")
 		return
@@ -114,11 +110,11 @@ func (h *callbackHandler) hostAllowed(host string) bool {
 	return false
 }
 
-// PasteError reports a pasted address that cannot complete the login; the
+// pasteRefused says why a pasted address cannot complete the login; the
 // login keeps waiting for the right one.
-type PasteError struct{ Reason string }
-
-func (e *PasteError) Error() string { return "that address cannot complete this sign-in: " + e.Reason }
+func pasteRefused(reason string) error {
+	return errors.New("that address cannot complete this sign-in: " + reason)
+}
 
 // acceptPaste completes the login with the address the browser was sent
 // to, pasted by the person (the whole address, or its query): it must
@@ -131,33 +127,30 @@ func (h *callbackHandler) acceptPaste(raw string) error {
 	}
 	q, err := url.ParseQuery(strings.TrimPrefix(query, "?"))
 	if err != nil || len(q) == 0 {
-		return &PasteError{Reason: "it is not the address your browser was sent to"}
+		return pasteRefused("it is not the address your browser was sent to")
 	}
 	for _, vs := range q {
 		if len(vs) > 1 {
-			return &PasteError{Reason: "it repeats a parameter"}
+			return pasteRefused("it repeats a parameter")
 		}
 	}
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(h.state)) != 1 {
-		return &PasteError{Reason: "it belongs to another sign-in (its state does not match this one's)"}
+		return pasteRefused("it belongs to another sign-in (its state does not match this one's)")
 	}
 	code, errCode := q.Get("code"), q.Get("error")
 	if code == "" && errCode == "" {
-		return &PasteError{Reason: "it holds no authorization code"}
+		return pasteRefused("it holds no authorization code")
 	}
 	h.mu.Lock()
 	if h.used {
 		h.mu.Unlock()
-		return &PasteError{Reason: "this sign-in is already being completed"}
+		return pasteRefused("this sign-in is already being completed")
 	}
 	h.used = true
 	h.mu.Unlock()
 	defer close(h.pageDone) // no page will be written
 	if errCode != "" {
-		var err error = &AuthorizeError{Code: termtext.Clean(errCode, 64), Description: termtext.Clean(q.Get("error_description"), 200)}
-		if errCode == "access_denied" {
-			err = ErrAccessDenied
-		}
+		err := consentError(errCode, q.Get("error_description"))
 		h.results <- callbackResult{err: err}
 		return nil
 	}
@@ -190,4 +183,12 @@ func isPrefetch(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// consentError is the error the consent page sent in place of a code.
+func consentError(code, description string) error {
+	if code == "access_denied" {
+		return ErrAccessDenied
+	}
+	return &TokenError{Consent: true, Code: oauthText(code, 64), Reason: oauthText(description, 500)}
 }

@@ -38,7 +38,7 @@ func TestServersMustUseHTTPSExceptOnLoopback(t *testing.T) {
 		if tc.ok == isConfig {
 			t.Errorf("%s=%s: %v", tc.env, tc.value, err)
 		}
-		if !tc.ok && (ce.Env != tc.env || !strings.Contains(err.Error(), tc.value)) {
+		if !tc.ok && (ce.Setting != "API URL" || !strings.Contains(err.Error(), tc.value)) {
 			t.Errorf("%s=%s: %v does not name it", tc.env, tc.value, err)
 		}
 		if !tc.ok && strings.HasPrefix(tc.value, "http://") && !strings.Contains(err.Error(), "must use https") {
@@ -49,7 +49,7 @@ func TestServersMustUseHTTPSExceptOnLoopback(t *testing.T) {
 	e.env["ATL_AUTH_URL"] = "http://auth.example.test"
 	_, err := e.login()
 	var ce *auth.ConfigError
-	if !errors.As(err, &ce) || ce.Env != "ATL_AUTH_URL" || err.Error() != `auth URL "http://auth.example.test" must use https (plain http only for a loopback address)` {
+	if !errors.As(err, &ce) || ce.Setting != "auth URL" || err.Error() != `auth URL "http://auth.example.test" must use https (plain http only for a loopback address)` {
 		t.Fatalf("login with a plain http auth server: %v", err)
 	}
 	if e.browsed.Load() != 0 {

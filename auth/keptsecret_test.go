@@ -83,19 +83,3 @@ func TestAClientSecretKeptBeforeServersWereRecordedBelongsToAtlassian(t *testing
 		t.Fatalf("a secret kept with no server was sent to %s", e.srv.URL())
 	}
 }
-
-func TestAuthServer(t *testing.T) {
-	for env, want := range map[string]string{
-		"":                           auth.DefaultAuthURL,
-		"https://Auth.Example.TEST/": "https://auth.example.test",
-		"http://127.0.0.1:8080/a/":   "http://127.0.0.1:8080/a",
-	} {
-		got, err := auth.AuthServer(func(k string) string { return map[string]string{"ATL_AUTH_URL": env}[k] })
-		if err != nil || got != want {
-			t.Errorf("ATL_AUTH_URL=%q: AuthServer = %q, %v; want %q", env, got, err, want)
-		}
-	}
-	if _, err := auth.AuthServer(func(string) string { return "http://example.com" }); err == nil {
-		t.Error("plain http to another host was accepted")
-	}
-}

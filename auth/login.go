@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,14 +12,17 @@ import (
 	"github.com/atl-cli/atl/store"
 )
 
-// LoginOptions configure Session.Login. The settings given here (from
-// flags) come first; an empty one falls back to the environment, then the
-// stored login, then config.json, then the default.
+// LoginOptions configure Session.Login. The settings given here (a
+// command's flags) come first; an empty one falls back to the Session's
+// Options, then the stored login, then config.json, then the default.
 type LoginOptions struct {
-	ClientID     string   // ATL_CLIENT_ID, the login's, config.json's client_id
-	ClientSecret string   // ATL_CLIENT_SECRET, the login's (same client and server only), the one `atl config` kept (same client and server only)
-	CallbackURL  string   // ATL_CALLBACK_URL, the login's, config.json's callback_url, DefaultCallbackURL
-	Scopes       []string // config.json's scopes, DefaultScopes()
+	ClientID string
+	// ClientSecret falls back to Options.ClientSecret, then the stored
+	// login's and the one kept with `atl config set client-secret`, each
+	// only for the same client and auth server.
+	ClientSecret string
+	CallbackURL  string   // then Options.CallbackURL, the login's, config.json's callback_url, DefaultCallbackURL
+	Scopes       []string // then config.json's scopes, DefaultScopes()
 	// Site picks the site (name, URL or cloud id) when the grant reaches
 	// several; config.json's site is next, then ChooseSite.
 	Site string
@@ -26,7 +30,8 @@ type LoginOptions struct {
 	// directory instead of the keychain (never the client secret).
 	InsecureStorage bool
 	// Timeout bounds the wait for the browser sign-in; zero waits as long
-	// as ctx allows. When it passes, Login returns *SignInTimeoutError.
+	// as ctx allows. When it passes, Login returns an error wrapping
+	// ErrSignInTimeout.
 	Timeout time.Duration
 
 	// ShowURL tells the user the one-time sign-in link, with its key
@@ -54,8 +59,8 @@ type LoginOptions struct {
 	// callback listener is up all the same; whichever comes first wins.
 	NoBrowser bool
 	Pasted    <-chan string
-	// PasteRefused hears why a pasted address cannot complete the login
-	// (*PasteError); the login keeps waiting.
+	// PasteRefused hears why a pasted address cannot complete the login;
+	// the login keeps waiting.
 	PasteRefused func(error)
 }
 
@@ -68,36 +73,10 @@ type LoginOptions struct {
 // as storage, a keychain that does not answer fails the login before the
 // browser opens. Nothing is stored unless Login succeeds.
 func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
-	set, err := s.Settings(opts)
+	p, err := s.prepareLogin(opts)
 	if err != nil {
 		return nil, err
 	}
-	stored, file := set.stored, set.file
-	clientID, authURL, apiURL, callbackURL, scopes := set.ClientID, set.AuthURL, set.APIURL, set.CallbackURL, set.Scopes
-	if clientID == "" {
-		return nil, &ConfigError{Setting: "client id", Env: envClientID}
-	}
-	cb, err := loopback.Parse(callbackURL)
-	if err != nil {
-		return nil, &ConfigError{Setting: "callback URL", Env: envCallbackURL, Value: callbackURL, Err: err}
-	}
-	storage := store.StorageKeychain
-	if opts.InsecureStorage {
-		storage = store.StorageFile
-	} else if err := s.login.CheckKeychain(); err != nil {
-		// Fail before the user spends a consent on a login atl cannot keep.
-		return nil, err
-	}
-	secret := firstOf(opts.ClientSecret, s.getenv(envClientSecret))
-	if secret == "" && stored.ClientID == clientID && normalizeURL(stored.AuthURL) == normalizeURL(authURL) {
-		if g, err := s.login.Grant(stored); err == nil {
-			secret = g.ClientSecret
-		}
-	}
-	if secret == "" && !opts.InsecureStorage {
-		secret = s.keptSecret(clientID, authURL)
-	}
-
 	fctx := ctx
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -105,58 +84,109 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 		defer cancel()
 	}
 	res, err := authorize(fctx, flow{
-		clientID: clientID, clientSecret: secret, authURL: authURL,
-		callback: cb, scopes: scopes,
+		clientID: p.clientID, clientSecret: p.secret, authURL: p.authURL,
+		callback: p.callback, scopes: p.scopes,
 		showURL: opts.ShowURL, openBrowser: opts.OpenBrowser, browserError: opts.BrowserError,
 		noBrowser: opts.NoBrowser, pasted: opts.Pasted, pasteRefused: opts.PasteRefused,
 		fromUser: ownerCheck(), hc: s.tokenClient(), now: s.now,
 	})
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && opts.Timeout > 0 {
-			return nil, &SignInTimeoutError{Wait: opts.Timeout}
+			return nil, fmt.Errorf("%w within %s", ErrSignInTimeout, opts.Timeout)
 		}
 		return nil, err
 	}
 	defer res.close()
+	return s.finishLogin(ctx, p, res, opts)
+}
 
+// newLogin is what a login is made with.
+type newLogin struct {
+	clientID, secret string
+	authURL, apiURL  string
+	callback         *loopback.Callback
+	scopes           []string
+	site             string // the site asked for: the flag's, else config.json's
+	storage          string
+	stored           *store.Metadata // the login it replaces, if any
+}
+
+// prepareLogin resolves what a login with opts is made with and checks
+// that it can be kept, before anyone is sent to the consent page.
+func (s *Session) prepareLogin(opts LoginOptions) (*newLogin, error) {
+	stored, _ := s.login.Metadata() // a broken or missing login is replaced
+	if stored == nil {
+		stored = &store.Metadata{}
+	}
+	file, err := s.store.Settings()
+	if err != nil {
+		return nil, err
+	}
+	set, err := s.loginSettings(opts, stored, file)
+	if err != nil {
+		return nil, err
+	}
+	p := &newLogin{
+		clientID: set.ClientID.Value, authURL: set.AuthURL.Value, apiURL: set.APIURL.Value,
+		scopes: set.Scopes, site: cmp.Or(opts.Site, file.Site), storage: store.StorageKeychain, stored: stored,
+	}
+	if p.clientID == "" {
+		return nil, &ConfigError{Setting: "client id"}
+	}
+	if p.callback, err = loopback.Parse(set.CallbackURL.Value); err != nil {
+		return nil, &ConfigError{Setting: "callback URL", Value: set.CallbackURL.Value, Err: err}
+	}
+	if opts.InsecureStorage {
+		p.storage = store.StorageFile
+	} else if err := s.login.CheckKeychain(); err != nil {
+		// Fail before the user spends a consent on a login that cannot
+		// be kept.
+		return nil, err
+	}
+	p.secret = cmp.Or(opts.ClientSecret, s.opts.ClientSecret)
+	if p.secret == "" && stored.ClientID == p.clientID && store.SameServer(stored.AuthURL, p.authURL) {
+		if g, err := s.login.Grant(stored); err == nil {
+			p.secret = g.ClientSecret
+		}
+	}
+	if p.secret == "" && !opts.InsecureStorage {
+		p.secret = s.keptSecret(p.clientID, p.authURL)
+	}
+	return p, nil
+}
+
+// finishLogin picks the site of the login res completed, asks who signed
+// in, and stores the login, unless its sign-in link was used twice.
+func (s *Session) finishLogin(ctx context.Context, p *newLogin, res *flowResult, opts LoginOptions) (*Info, error) {
 	// Until the login is stored, the API is called with the new access
 	// token as it is: there is nothing to refresh yet.
 	hc := s.httpClient(&bearerTransport{
 		base:    s.transport(),
-		api:     func() (string, error) { return apiURL, nil },
+		api:     func() (string, error) { return p.apiURL, nil },
 		token:   func(string) (string, error) { return res.token.AccessToken, nil },
 		noRetry: true,
 	})
-	sites, err := accessibleResources(ctx, hc, apiURL)
+	sites, err := accessibleResources(ctx, hc, p.apiURL)
 	if err != nil {
 		return nil, fmt.Errorf("listing the sites this login reaches: %w", err)
 	}
-	site, err := chooseSite(sites, firstOf(opts.Site, file.Site), opts.ChooseSite)
+	site, err := chooseSite(sites, p.site, opts.ChooseSite, s.siteAPI(&store.Metadata{APIURL: p.apiURL}))
 	if err != nil {
 		return nil, err
 	}
-	user, err := identify(ctx, hc, apiURL, site.ID, res.scopes)
+	user, err := identify(ctx, hc, p.apiURL, site.ID, res.scopes)
 	if err != nil {
 		return nil, err
 	}
-
-	g := grantFrom(res.token, res.received, store.Grant{ClientSecret: secret, AuthURL: authURL, APIURL: apiURL})
+	g := grantFrom(res.token, res.received, store.Grant{ClientSecret: p.secret, AuthURL: p.authURL, APIURL: p.apiURL})
 	m := &store.Metadata{
-		ClientID:    clientID,
-		AuthURL:     authURL,
-		APIURL:      apiURL,
-		CallbackURL: callbackURL,
-		AccountID:   user.AccountID,
-		Name:        user.Name,
-		Email:       user.Email,
-		Site:        Site{ID: site.ID, URL: site.URL, Name: site.Name},
-		Sites:       sites,
-		Scopes:      res.scopes,
-		ExpiresAt:   g.Expiry,
-		Storage:     storage,
-		LoginAt:     s.now().UTC(),
+		ClientID: p.clientID, AuthURL: p.authURL, APIURL: p.apiURL, CallbackURL: p.callback.URL,
+		AccountID: user.AccountID, Name: user.Name, Email: user.Email,
+		Site:  store.Site{ID: site.ID, URL: site.URL, Name: site.Name},
+		Sites: sites, Scopes: res.scopes, ExpiresAt: g.Expiry, Storage: p.storage,
+		LoginAt: s.now().UTC(),
 	}
-	unlock, err := s.login.Lock(ctx, s.lockWait)
+	unlock, err := s.login.Lock(ctx, s.hooks.LockWait)
 	if err != nil {
 		return nil, err
 	}
@@ -178,96 +208,36 @@ func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
 // is never sent to another server than the one it was given for.
 func (s *Session) keptSecret(clientID, authURL string) string {
 	k, err := s.store.ClientSecret(clientID)
-	if err != nil || normalizeURL(firstOf(k.AuthURL, DefaultAuthURL)) != normalizeURL(authURL) {
+	if err != nil || !store.SameServer(cmp.Or(k.AuthURL, DefaultAuthURL), authURL) {
 		return ""
 	}
 	return k.Secret
 }
 
-// Settings are what a login would run with, each resolved in one order
-// (flag > environment > the stored login > config.json > default), and
-// where each came from: "flag", the environment variable's name, "the
-// stored login", "config.json" or "default".
-type Settings struct {
-	ClientID, ClientIDFrom       string // "" when none is set anywhere
-	CallbackURL, CallbackURLFrom string
-	AuthURL, AuthURLFrom         string
-	APIURL, APIURLFrom           string
-	Scopes                       []string
-	ScopesFrom                   string
-
-	stored *store.Metadata
-	file   store.Settings
-}
-
-// Settings resolves the settings a Login with opts (its flags) would use,
-// without logging in. A malformed server URL is a *ConfigError.
-func (s *Session) Settings(opts LoginOptions) (*Settings, error) {
-	stored, _ := s.login.Metadata() // a broken or missing login is replaced
-	file, err := s.store.Settings()
-	if err != nil {
-		return nil, err
-	}
-	if stored == nil {
-		stored = &store.Metadata{}
-	}
-	set := &Settings{stored: stored, file: file}
-	pick := func(values ...[2]string) (string, string) {
-		for _, v := range values {
-			if v[1] != "" {
-				return v[1], v[0]
-			}
-		}
-		return "", ""
-	}
-	set.ClientID, set.ClientIDFrom = pick([2]string{"flag", opts.ClientID}, [2]string{envClientID, s.getenv(envClientID)},
-		[2]string{"the stored login", stored.ClientID}, [2]string{"config.json", file.ClientID})
-	set.CallbackURL, set.CallbackURLFrom = pick([2]string{"flag", opts.CallbackURL}, [2]string{envCallbackURL, s.getenv(envCallbackURL)},
-		[2]string{"the stored login", stored.CallbackURL}, [2]string{"config.json", file.CallbackURL}, [2]string{"default", DefaultCallbackURL})
-	auth, authFrom := pick([2]string{envAuthURL, s.getenv(envAuthURL)}, [2]string{"the stored login", stored.AuthURL}, [2]string{"default", DefaultAuthURL})
-	api, apiFrom := pick([2]string{envAPIURL, s.getenv(envAPIURL)}, [2]string{"the stored login", stored.APIURL}, [2]string{"default", DefaultAPIURL})
-	if set.AuthURL, err = baseURL("auth URL", envAuthURL, auth); err != nil {
-		return nil, err
-	}
-	if set.APIURL, err = baseURL("API URL", envAPIURL, api); err != nil {
-		return nil, err
-	}
-	set.AuthURLFrom, set.APIURLFrom = authFrom, apiFrom
-	switch {
-	case len(opts.Scopes) > 0:
-		set.Scopes, set.ScopesFrom = opts.Scopes, "flag"
-	case len(file.Scopes) > 0:
-		set.Scopes, set.ScopesFrom = file.Scopes, "config.json"
-	default:
-		set.Scopes, set.ScopesFrom = DefaultScopes(), "default"
-	}
-	return set, nil
-}
-
 // chooseSite picks the site: the one want names, the only one, else the
-// one choose picks.
-func chooseSite(sites []Site, want string, choose func([]Site) (Site, error)) (Site, error) {
+// one choose picks (of the sites reached through api).
+func chooseSite(sites []store.Site, want string, choose func([]Site) (Site, error), api string) (store.Site, error) {
 	switch {
 	case len(sites) == 0:
-		return Site{}, ErrNoSite
+		return store.Site{}, ErrNoSite
 	case want != "":
-		if site, ok := FindSite(sites, want); ok {
+		if site, ok := findSite(sites, want); ok {
 			return site, nil
 		}
-		return Site{}, &SiteNotFoundError{Want: want, Sites: sites}
+		return store.Site{}, siteNotFound(want, sites)
 	case len(sites) == 1:
 		return sites[0], nil
 	case choose == nil:
-		return Site{}, fmt.Errorf("this login reaches %d sites and none was chosen", len(sites))
+		return store.Site{}, &ConfigError{Setting: "site", Err: fmt.Errorf("this login reaches %d sites (%s) and none was chosen", len(sites), siteList(sites))}
 	}
-	site, err := choose(sites)
+	site, err := choose(publicSites(sites, api))
 	if err != nil {
-		return Site{}, err
+		return store.Site{}, err
 	}
 	for _, st := range sites {
 		if st.ID == site.ID {
 			return st, nil
 		}
 	}
-	return Site{}, fmt.Errorf("the chosen site %q is not one this login reaches", site.ID)
+	return store.Site{}, fmt.Errorf("the chosen site %q is not one this login reaches", site.ID)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/auth/authtest"
+	"github.com/atl-cli/atl/internal/testhooks"
 	"github.com/atl-cli/atl/store"
 	"github.com/atl-cli/atl/store/storetest"
 )
@@ -51,11 +52,11 @@ func newLoginEnv(t *testing.T, opts authtest.Options) *loginEnv {
 
 func (e *loginEnv) session() *auth.Session {
 	e.t.Helper()
-	s, err := auth.OpenWith(auth.Options{
-		ConfigDir: e.dir, Keychain: e.keys, TokenCache: e.cache,
-		Getenv:     func(k string) string { return e.env[k] },
-		HTTPClient: &http.Client{Timeout: 5 * time.Second},
-	})
+	o := auth.FromEnv(func(k string) string { return e.env[k] })
+	o.ConfigDir = e.dir
+	o.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	o.Hooks = &testhooks.Hooks{Keychain: e.keys, TokenCache: e.cache}
+	s, err := auth.OpenWith(o)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -208,9 +209,8 @@ func TestLoginSettingsPrecedence(t *testing.T) {
 		}
 		o.Timeout = 100 * time.Millisecond
 	})
-	var te *auth.SignInTimeoutError
 	u, _ := url.Parse(location)
-	if !errors.As(err, &te) || u == nil || u.Query().Get("client_id") != "from-file" || u.Query().Get("redirect_uri") != fileCallback {
+	if !errors.Is(err, auth.ErrSignInTimeout) || u == nil || u.Query().Get("client_id") != "from-file" || u.Query().Get("redirect_uri") != fileCallback {
 		t.Fatalf("config.json's settings: %v, authorize URL %q", err, location)
 	}
 }
@@ -220,7 +220,7 @@ func TestLoginWithoutClientIDIsAConfigError(t *testing.T) {
 	delete(e.env, "ATL_CLIENT_ID")
 	_, err := e.login()
 	var ce *auth.ConfigError
-	if !errors.As(err, &ce) || ce.Setting != "client id" || ce.Env != "ATL_CLIENT_ID" || err.Error() != "no client id is set" {
+	if !errors.As(err, &ce) || ce.Setting != "client id" || err.Error() != "no client id is set" {
 		t.Fatalf("err = %v", err)
 	}
 	if e.browsed.Load() != 0 || e.keys.Len() != 0 {
@@ -329,8 +329,7 @@ func TestLoginTimeout(t *testing.T) {
 	e := newLoginEnv(t, authtest.Options{})
 	start := time.Now()
 	_, err := e.login(func(o *auth.LoginOptions) { o.OpenBrowser = nil; o.Timeout = 200 * time.Millisecond })
-	var te *auth.SignInTimeoutError
-	if !errors.As(err, &te) || te.Wait != 200*time.Millisecond || err.Error() != "no sign-in within 200ms" {
+	if !errors.Is(err, auth.ErrSignInTimeout) || err.Error() != "no sign-in within 200ms" {
 		t.Fatalf("err = %v", err)
 	}
 	if time.Since(start) > 5*time.Second {
@@ -359,31 +358,8 @@ func TestLoginWithoutATimeout(t *testing.T) {
 	o := e.options()
 	o.OpenBrowser, o.Timeout = nil, 0
 	_, err := e.session().Login(ctx, o)
-	var te *auth.SignInTimeoutError
-	if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &te) {
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, auth.ErrSignInTimeout) {
 		t.Fatalf("the caller's deadline: %v", err)
-	}
-}
-
-func TestFindSite(t *testing.T) {
-	sites := []auth.Site{
-		{ID: "aaaaaaaa-0000-0000-0000-000000000001", URL: "https://alpha.atlassian.net", Name: "Alpha"},
-		{ID: "bbbbbbbb-0000-0000-0000-000000000002", URL: "", Name: "no-url"},
-	}
-	for want, id := range map[string]string{
-		"aaaaaaaa-0000-0000-0000-000000000001": sites[0].ID,
-		"alpha":                                sites[0].ID, // names without case
-		"https://alpha.atlassian.net":          sites[0].ID,
-		"alpha.atlassian.net":                  sites[0].ID, // URLs without scheme or trailing slash
-		"https://ALPHA.atlassian.net/":         sites[0].ID,
-		"NO-URL":                               sites[1].ID,
-		"":                                     "", // a site without URL is not found by an empty one
-		"beta":                                 "",
-	} {
-		got, ok := auth.FindSite(sites, want)
-		if ok != (id != "") || got.ID != id {
-			t.Errorf("FindSite(%q) = %q, %v; want %q", want, got.ID, ok, id)
-		}
 	}
 }
 

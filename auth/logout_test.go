@@ -86,7 +86,7 @@ func TestLogoutWaitsForTheLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	s := f.session(func(o *auth.Options) { o.LockWait = 50_000_000 })
+	s := f.session(func(o *auth.Options) { o.Hooks.LockWait = 50_000_000 })
 	var lt *store.LockTimeoutError
 	if _, err := s.Logout(context.Background()); !errors.As(err, &lt) {
 		t.Fatalf("Logout while another process holds the lock = %v", err)

@@ -236,7 +236,7 @@ func TestTricklingResponseTimesOut(t *testing.T) {
 	f.clock.Advance(2 * time.Hour)
 	s := f.session(func(o *auth.Options) {
 		o.HTTPClient = &http.Client{Timeout: 300 * time.Millisecond}
-		o.Retry.Attempts = 1
+		o.Hooks.Retry.Attempts = 1
 	})
 	start := time.Now()
 	_, err := s.TokenSource(context.Background()).Token()
@@ -274,7 +274,7 @@ func TestFailedSaveKeepsOldTokenAndRecovers(t *testing.T) {
 	f := newFixture(t, authtest.Options{ReuseInterval: 10 * time.Minute})
 	before := f.grant()
 	f.clock.Advance(2 * time.Hour)
-	failing := f.session(func(o *auth.Options) { o.Keychain = &failWrites{Memory: f.keys} })
+	failing := f.session(func(o *auth.Options) { o.Hooks.Keychain = &failWrites{Memory: f.keys} })
 	_, err := failing.TokenSource(context.Background()).Token()
 	if err == nil || !strings.HasPrefix(err.Error(), "saving the refreshed tokens: ") {
 		t.Fatalf("err = %v, want a failed save", err)
@@ -303,7 +303,7 @@ func TestFailedMetadataSaveAfterARefreshIsAnError(t *testing.T) {
 	// replaced (a directory stands in its place).
 	meta := filepath.Join(f.dir, "profiles", "default.json")
 	s := f.session(func(o *auth.Options) {
-		o.Keychain = &afterWrite{Memory: f.keys, hook: func() {
+		o.Hooks.Keychain = &afterWrite{Memory: f.keys, hook: func() {
 			_ = os.Remove(meta)
 			_ = os.MkdirAll(filepath.Join(meta, "x"), 0o700)
 		}}
@@ -353,7 +353,7 @@ func TestLockHeldTooLongIsAClearError(t *testing.T) {
 	}
 	defer unlock()
 	f.clock.Advance(2 * time.Hour)
-	s := f.session(func(o *auth.Options) { o.LockWait = 200 * time.Millisecond })
+	s := f.session(func(o *auth.Options) { o.Hooks.LockWait = 200 * time.Millisecond })
 	_, err = s.TokenSource(context.Background()).Token()
 	var lt *store.LockTimeoutError
 	if !errors.As(err, &lt) || !strings.Contains(err.Error(), "default.lock") || lt.Wait != 200*time.Millisecond {
@@ -442,7 +442,7 @@ func TestInvalidGrantRereadsTheStoreBeforeGivingUp(t *testing.T) {
 	// under the lock, 2 the re-read after invalid_grant: the newer grant
 	// appears just before it.
 	s := f.session(func(o *auth.Options) {
-		o.Keychain = &rotatingBehindOurBack{Memory: f.keys, onRead: map[int]func(){2: f.storeBehindOurBack(time.Hour)}}
+		o.Hooks.Keychain = &rotatingBehindOurBack{Memory: f.keys, onRead: map[int]func(){2: f.storeBehindOurBack(time.Hour)}}
 	})
 	tok, err := s.TokenSource(context.Background()).Token()
 	if err != nil {
@@ -476,7 +476,7 @@ func TestInvalidGrantRereadsAtMostThreeTimes(t *testing.T) {
 			onRead[2+i] = f.storeBehindOurBack(-time.Minute)
 		}
 		onRead[2+tc.expired] = f.storeBehindOurBack(time.Hour)
-		s := f.session(func(o *auth.Options) { o.Keychain = &rotatingBehindOurBack{Memory: f.keys, onRead: onRead} })
+		s := f.session(func(o *auth.Options) { o.Hooks.Keychain = &rotatingBehindOurBack{Memory: f.keys, onRead: onRead} })
 		_, err := s.TokenSource(context.Background()).Token()
 		var lr *auth.LoginRequiredError
 		if tc.ok != (err == nil) || (!tc.ok && !errors.As(err, &lr)) {

@@ -1,24 +1,20 @@
 package auth
 
 import (
-	"context"
 	"math/rand/v2"
 	"time"
 
 	"github.com/atl-cli/atl/internal/retry"
+	"github.com/atl-cli/atl/internal/testhooks"
 )
 
-// RetryPolicy bounds how a refresh is retried. A refresh token may be
+// retryPolicy bounds how a refresh is retried. A refresh token may be
 // replayed within Atlassian's 10-minute leeway; the defaults stay well
 // inside it.
-type RetryPolicy struct {
-	Attempts      int                                              // total tries, default 4
-	Base          time.Duration                                    // first backoff, default 500ms, doubling
-	MaxRetryAfter time.Duration                                    // longest Retry-After honoured, default 30s
-	Sleep         func(ctx context.Context, d time.Duration) error // default: a timer
-}
+type retryPolicy testhooks.Retry
 
-func (p RetryPolicy) withDefaults() RetryPolicy {
+// retryDefaults is p with every default filled in.
+func retryDefaults(p testhooks.Retry) testhooks.Retry {
 	if p.Attempts <= 0 {
 		p.Attempts = 4
 	}
@@ -38,7 +34,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 // when the server asks for longer than the policy allows. Without a
 // Retry-After it is the attempt's backoff (Base doubling) with jitter: a
 // random value in its upper half.
-func (p RetryPolicy) delay(attempt int, after time.Duration) (time.Duration, bool) {
+func (p retryPolicy) delay(attempt int, after time.Duration) (time.Duration, bool) {
 	if after > 0 {
 		return after, after <= p.MaxRetryAfter
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/atl-cli/atl/auth"
@@ -18,10 +20,10 @@ func TestAGrantIsUsedOnlyWithItsOwnServerAndClient(t *testing.T) {
 		env, value string
 		want       string // "" = allowed
 	}{
-		{"ATL_AUTH_URL", "https://auth.example.test", "ATL_AUTH_URL is https://auth.example.test, but this login was made with auth server %s"},
+		{"ATL_AUTH_URL", "https://auth.example.test", "the auth URL https://auth.example.test is not this login's, %s"},
 		{"ATL_AUTH_URL", "%s/", ""},
 		{"ATL_AUTH_URL", "%S", ""}, // scheme and host in another case
-		{"ATL_CLIENT_ID", "another-client", "ATL_CLIENT_ID is another-client, but this login was made with client id client-1"},
+		{"ATL_CLIENT_ID", "another-client", "the client id another-client is not this login's, client-1"},
 		{"ATL_CLIENT_ID", "client-1", ""},
 	} {
 		f := newFixture(t, authtest.Options{})
@@ -43,10 +45,10 @@ func TestAGrantIsUsedOnlyWithItsOwnServerAndClient(t *testing.T) {
 		}
 		want := tc.want
 		if tc.env == "ATL_AUTH_URL" {
-			want = "ATL_AUTH_URL is https://auth.example.test, but this login was made with auth server " + f.srv.URL()
+			want = "the auth URL https://auth.example.test is not this login's, " + f.srv.URL()
 		}
 		var ce *auth.ConfigError
-		if !errors.As(err, &ce) || err.Error() != want || ce.Env != tc.env || ce.Stored == "" {
+		if !errors.As(err, &ce) || err.Error() != want || ce.Setting != map[string]string{"ATL_AUTH_URL": "auth URL", "ATL_CLIENT_ID": "client id"}[tc.env] || ce.Stored == "" {
 			t.Errorf("%s=%s: err = %v, want ConfigError %q", tc.env, value, err, want)
 		}
 		if n := f.srv.Count("token"); n != 0 {
@@ -76,7 +78,7 @@ func TestAPIURLFromTheEnvironmentComesFirst(t *testing.T) {
 	}
 	f.setenv("ATL_API_URL", "ftp://nowhere")
 	var ce *auth.ConfigError
-	if _, err := f.token(); !errors.As(err, &ce) || ce.Env != "ATL_API_URL" {
+	if _, err := f.token(); !errors.As(err, &ce) || ce.Setting != "API URL" {
 		t.Fatalf("a bad ATL_API_URL: %v", err)
 	}
 }
@@ -94,16 +96,18 @@ func TestOpenWithABadProfileName(t *testing.T) {
 func TestOpenTakesTheProfileFromTheEnvironment(t *testing.T) {
 	env := map[string]string{"ATL_PROFILE": "work", "ATL_CONFIG_DIR": t.TempDir()}
 	getenv := func(k string) string { return env[k] }
-	s, err := auth.OpenWith(auth.Options{Getenv: getenv})
+	s, err := auth.OpenWith(auth.FromEnv(getenv))
 	if err != nil || s.Profile() != "work" {
 		t.Fatalf("OpenWith = %v, %v", s, err)
 	}
-	s, err = auth.OpenWith(auth.Options{Getenv: getenv, Profile: "flag"})
+	o := auth.FromEnv(getenv)
+	o.Profile = "flag"
+	s, err = auth.OpenWith(o)
 	if err != nil || s.Profile() != "flag" {
 		t.Fatalf("OpenWith with a profile = %v, %v", s, err)
 	}
 	delete(env, "ATL_PROFILE")
-	s, err = auth.OpenWith(auth.Options{Getenv: getenv})
+	s, err = auth.OpenWith(auth.FromEnv(getenv))
 	if err != nil || s.Profile() != "default" {
 		t.Fatalf("OpenWith without one = %v, %v", s, err)
 	}
@@ -111,9 +115,33 @@ func TestOpenTakesTheProfileFromTheEnvironment(t *testing.T) {
 	if _, err := s.Site(); !errors.As(err, &lr) || lr.Profile != "default" || err.Error() != "not logged in" {
 		t.Fatalf("Site of no login = %v", err)
 	}
-	s, _ = auth.OpenWith(auth.Options{Getenv: getenv, Profile: "work"})
+	o = auth.FromEnv(getenv)
+	o.Profile = "work"
+	s, _ = auth.OpenWith(o)
 	if _, err := s.Site(); err == nil || err.Error() != `not logged in (profile "work")` {
 		t.Fatalf("Site of no login = %v", err)
+	}
+}
+
+func TestFromEnvReadsEveryVariableOfThePackageDocumentation(t *testing.T) {
+	env := map[string]string{
+		"ATL_PROFILE": "p", "ATL_CONFIG_DIR": "d", "ATL_CLIENT_ID": "id", "ATL_CLIENT_SECRET": "secret",
+		"ATL_CALLBACK_URL": "cb", "ATL_AUTH_URL": "auth", "ATL_API_URL": "api", "ATL_SITE": "site", "ATL_TOKEN": "token",
+	}
+	got := auth.FromEnv(func(k string) string { return env[k] })
+	want := auth.Options{Profile: "p", ConfigDir: "d", ClientID: "id", ClientSecret: "secret",
+		CallbackURL: "cb", AuthURL: "auth", APIURL: "api", Site: "site", Token: "token"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("FromEnv = %+v, want %+v", got, want)
+	}
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range env {
+		if !strings.Contains(string(doc), "//\t"+name+" ") {
+			t.Errorf("the package documentation's table does not name %s", name)
+		}
 	}
 }
 

@@ -1,95 +1,72 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/atl-cli/atl/store"
 )
 
-// FindSite returns the site of sites that want names: its cloud id, its
-// name (without regard to case) or its URL (with or without https://).
-func FindSite(sites []Site, want string) (Site, bool) {
-	norm := func(u string) string {
-		u = strings.ToLower(strings.TrimSpace(u))
-		u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
-		return strings.TrimRight(u, "/")
-	}
-	for _, s := range sites {
-		if want == s.ID || strings.EqualFold(want, s.Name) || (s.URL != "" && norm(want) == norm(s.URL)) {
-			return s, true
-		}
-	}
-	return Site{}, false
-}
-
-// SiteNotFoundError reports a site asked for that the login does not
-// reach.
-type SiteNotFoundError struct {
-	Want  string
-	Sites []Site // the sites the login reaches
-}
-
-func (e *SiteNotFoundError) Error() string {
-	return fmt.Sprintf("no site matches %q; this login reaches: %s", e.Want, SiteList(e.Sites))
-}
-
-// SiteList names sites for people: "name url, name url".
-func SiteList(sites []Site) string {
-	names := make([]string, len(sites))
-	for i, s := range sites {
-		names[i] = s.Name + " " + s.URL
-	}
-	return strings.Join(names, ", ")
+// siteNotFound is the *ConfigError of a site asked for that the login
+// does not reach.
+func siteNotFound(want string, sites []store.Site) error {
+	return &ConfigError{Setting: "site", Value: want, Err: fmt.Errorf("no site matches %q; this login reaches: %s", want, siteList(sites))}
 }
 
 // Sites lists the sites the login reaches, asking Atlassian, and keeps
-// the list with the login (what --site and completion choose from).
+// the list with the login (what a Session's Options.Site chooses from).
 func (s *Session) Sites(ctx context.Context) ([]Site, error) {
+	sites, api, err := s.listSites(ctx)
+	return publicSites(sites, api), err
+}
+
+// listSites is Sites, as stored, with the API server they are reached
+// through.
+func (s *Session) listSites(ctx context.Context) ([]store.Site, string, error) {
 	api, err := s.apiURL()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	sites, err := accessibleResources(ctx, s.Client(ctx), api)
 	if err != nil {
-		return nil, fmt.Errorf("listing the sites this login reaches: %w", err)
+		return nil, "", fmt.Errorf("listing the sites this login reaches: %w", err)
 	}
 	if s.envToken != "" {
-		return sites, nil
+		return sites, api, nil
 	}
 	err = s.update(ctx, func(m *store.Metadata) error {
 		m.Sites = sites
 		return nil
 	})
-	return sites, err
+	return sites, api, err
 }
 
-// UseSite makes the site want names (see FindSite) the login's current
-// one, without a new login, and returns it.
+// UseSite makes the site want names (its cloud id, its name, or its URL)
+// the login's current one, without a new login, and returns it.
 func (s *Session) UseSite(ctx context.Context, want string) (Site, error) {
 	if s.envToken != "" {
-		return Site{}, &ConfigError{Setting: "token", Env: envToken, Err: errors.New("ATL_TOKEN is set: there is no stored login whose site to change")}
+		return Site{}, &ConfigError{Setting: "token", Err: errors.New("a token was given in place of a login: there is no stored login whose site to change")}
 	}
-	sites, err := s.Sites(ctx)
+	sites, api, err := s.listSites(ctx)
 	if err != nil {
 		return Site{}, err
 	}
-	site, ok := FindSite(sites, want)
+	site, ok := findSite(sites, want)
 	if !ok {
-		return Site{}, &SiteNotFoundError{Want: want, Sites: sites}
+		return Site{}, siteNotFound(want, sites)
 	}
 	err = s.update(ctx, func(m *store.Metadata) error {
-		m.Site = Site{ID: site.ID, URL: site.URL, Name: site.Name}
+		m.Site = store.Site{ID: site.ID, URL: site.URL, Name: site.Name}
 		return nil
 	})
-	return site, err
+	return publicSite(site, api), err
 }
 
 // update changes the login's metadata under its lock.
 func (s *Session) update(ctx context.Context, change func(m *store.Metadata) error) error {
-	unlock, err := s.login.Lock(ctx, s.lockWait)
+	unlock, err := s.login.Lock(ctx, s.hooks.LockWait)
 	if err != nil {
 		return err
 	}
@@ -102,32 +79,32 @@ func (s *Session) update(ctx context.Context, change func(m *store.Metadata) err
 	})
 }
 
-// pick returns the site asked for (Options.Site, ATL_SITE) among the
-// login's: from the sites last listed, else from a new list.
-func (s *Session) pick(ctx context.Context, m *store.Metadata) (Site, error) {
-	if site, ok := FindSite(append([]Site{m.Site}, m.Sites...), s.site); ok {
-		return Site{ID: site.ID, URL: site.URL, Name: site.Name, Scopes: site.Scopes}, nil
+// pick returns the site asked for (Options.Site) among the login's: from
+// the sites last listed, else from a new list.
+func (s *Session) pick(ctx context.Context, m *store.Metadata) (store.Site, error) {
+	if site, ok := findSite(append([]store.Site{m.Site}, m.Sites...), s.site); ok {
+		return store.Site{ID: site.ID, URL: site.URL, Name: site.Name, Scopes: site.Scopes}, nil
 	}
-	sites, err := s.Sites(ctx)
+	sites, _, err := s.listSites(ctx)
 	if err != nil {
-		return Site{}, err
+		return store.Site{}, err
 	}
-	if site, ok := FindSite(sites, s.site); ok {
+	if site, ok := findSite(sites, s.site); ok {
 		return site, nil
 	}
-	return Site{}, &SiteNotFoundError{Want: s.site, Sites: sites}
+	return store.Site{}, siteNotFound(s.site, sites)
 }
 
-// envSite is the site ATL_TOKEN is used with: the one asked for, or the
-// only one it reaches.
-func (s *Session) envSite(ctx context.Context) (Site, error) {
+// envSite is the site Options.Token is used with: the one asked for, or
+// the only one it reaches.
+func (s *Session) envSite(ctx context.Context) (store.Site, error) {
 	s.mu.Lock()
 	sites := s.envSites
 	s.mu.Unlock()
 	if sites == nil {
 		var err error
-		if sites, err = s.Sites(ctx); err != nil {
-			return Site{}, err
+		if sites, _, err = s.listSites(ctx); err != nil {
+			return store.Site{}, err
 		}
 		s.mu.Lock()
 		s.envSites = sites
@@ -135,42 +112,40 @@ func (s *Session) envSite(ctx context.Context) (Site, error) {
 	}
 	switch {
 	case s.site != "":
-		if site, ok := FindSite(sites, s.site); ok {
+		if site, ok := findSite(sites, s.site); ok {
 			return site, nil
 		}
-		return Site{}, &SiteNotFoundError{Want: s.site, Sites: sites}
+		return store.Site{}, siteNotFound(s.site, sites)
 	case len(sites) == 1:
 		return sites[0], nil
 	case len(sites) == 0:
-		return Site{}, ErrNoSite
+		return store.Site{}, ErrNoSite
 	}
-	return Site{}, &ConfigError{Setting: "site", Env: envSite, Err: fmt.Errorf("ATL_TOKEN reaches %d sites (%s) and none was chosen", len(sites), SiteList(sites))}
+	return store.Site{}, &ConfigError{Setting: "site", Err: fmt.Errorf("the token reaches %d sites (%s) and none was chosen", len(sites), siteList(sites))}
 }
 
-// envInfo describes ATL_TOKEN.
+// envInfo describes Options.Token.
 func (s *Session) envInfo(ctx context.Context) (*Info, error) {
 	site, err := s.envSite(ctx)
 	if err != nil {
 		return nil, err
 	}
 	api, _ := s.apiURL()
+	s.mu.Lock()
+	sites := s.envSites
+	s.mu.Unlock()
 	return &Info{
-		Profile: s.Profile(),
-		Site:    site,
-		Sites:   s.envSites,
-		Scopes:  site.Scopes,
-		APIURL:  api,
-		Storage: "the environment (ATL_TOKEN)",
-		FromEnv: true,
+		Profile:    s.Profile(),
+		Site:       publicSite(site, api),
+		Sites:      publicSites(sites, api),
+		Scopes:     site.Scopes,
+		APIURL:     api,
+		GivenToken: true,
 	}, nil
 }
 
-// Profiles lists the profiles with a stored login in the config directory
-// o names (see Options), reading no keychain.
-func Profiles(o Options) ([]string, error) {
-	dir, err := o.configDir()
-	if err != nil {
-		return nil, err
-	}
-	return store.New(dir, o.Keychain).Profiles()
+// siteAPI is the API server a stored login's sites are reached through:
+// Options.APIURL, else the login's, else Atlassian's.
+func (s *Session) siteAPI(m *store.Metadata) string {
+	return cmp.Or(s.opts.APIURL, m.APIURL, DefaultAPIURL)
 }

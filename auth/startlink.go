@@ -2,7 +2,6 @@ package auth
 
 import (
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"html"
 	"net"
@@ -39,10 +38,6 @@ type startLink struct {
 	mu      sync.Mutex
 	fetches int
 }
-
-// ErrLinkReused reports that the one-time sign-in link was opened twice:
-// another program on this machine may have read it.
-var ErrLinkReused = errors.New("the sign-in link was opened twice (by another program, or a second time by hand), so atl stopped the login")
 
 func (s *startLink) serve(w http.ResponseWriter, r *http.Request) {
 	if refused(w, r) {

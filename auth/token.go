@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,7 +37,7 @@ const maxRereads = 3
 func (s *Session) token(ctx context.Context, stale string) (*oauth2.Token, error) {
 	if s.envToken != "" {
 		if !store.ValidToken(s.envToken) {
-			return nil, &ConfigError{Setting: "token", Env: envToken, Err: errors.New("ATL_TOKEN is not an OAuth access token")}
+			return nil, &ConfigError{Setting: "token", Err: errors.New("the token given is not an OAuth access token")}
 		}
 		return &oauth2.Token{AccessToken: s.envToken, TokenType: "Bearer"}, nil
 	}
@@ -50,7 +51,7 @@ func (s *Session) token(ctx context.Context, stale string) (*oauth2.Token, error
 		return nil, err
 	}
 	if stale == "" {
-		if c, ok := s.login.CachedToken(m); ok && s.fresh(c.Expiry) && s.envMatches(m) {
+		if c, ok := s.login.CachedToken(m); ok && s.fresh(c.Expiry) && s.optionsMatch(m) {
 			if err := s.serveCached(c); err == nil {
 				return cloneToken(s.tok), nil
 			}
@@ -92,11 +93,11 @@ func (s *Session) storageName(m *store.Metadata) string {
 	return "the keychain"
 }
 
-// envMatches reports, before anything is read from the keychain, whether
-// the environment's client id and auth server are the login's (use says
-// what is wrong when they are not, once it has read the grant).
-func (s *Session) envMatches(m *store.Metadata) bool {
-	return s.envConflict(m.ClientID, firstOf(m.AuthURL, DefaultAuthURL)) == nil
+// optionsMatch reports, before anything is read from the keychain,
+// whether the Options' client id and auth server are the login's (use
+// says what is wrong when they are not, once it has read the grant).
+func (s *Session) optionsMatch(m *store.Metadata) bool {
+	return s.conflict(m.ClientID, cmp.Or(m.AuthURL, DefaultAuthURL)) == nil
 }
 
 // serveCached makes a token from the token cache the session's, with the
@@ -169,9 +170,9 @@ func (s *Session) refresh(ctx context.Context, stale string, m *store.Metadata) 
 	// waiting for the lock (and reading the keychain in turn) is then
 	// needless.
 	var fromCache store.Cached
-	unlock, err := s.login.LockUnless(ctx, s.lockWait, func() bool {
+	unlock, err := s.login.LockUnless(ctx, s.hooks.LockWait, func() bool {
 		c, ok := s.login.CachedToken(m)
-		if !ok || c.AccessToken == stale || !s.fresh(c.Expiry) || !s.envMatches(m) {
+		if !ok || c.AccessToken == stale || !s.fresh(c.Expiry) || !s.optionsMatch(m) {
 			return false // use, under the lock, says what is wrong
 		}
 		fromCache = c
@@ -236,7 +237,7 @@ func (s *Session) refresh(ctx context.Context, stale string, m *store.Metadata) 
 // spend makes the refresh request, with bounded retries, and returns the
 // new grant.
 func (s *Session) spend(ctx context.Context, ep endpoints, g store.Grant) (store.Grant, error) {
-	cfg := oauthConfig(ep.clientID, firstOf(s.getenv(envClientSecret), g.ClientSecret), ep.authURL, "", nil)
+	cfg := oauthConfig(ep.clientID, cmp.Or(s.opts.ClientSecret, g.ClientSecret), ep.authURL, "", nil)
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return store.Grant{}, err // interrupted before the request was sent
@@ -262,18 +263,18 @@ func (s *Session) spend(ctx context.Context, ep endpoints, g store.Grant) (store
 		if !errors.As(err, &te) || !te.Retryable() {
 			return store.Grant{}, err
 		}
-		if attempt >= s.retry.Attempts {
+		if attempt >= s.hooks.Retry.Attempts {
 			e := *te
 			e.Reason += fmt.Sprintf(" (gave up after %d tries)", attempt)
 			return store.Grant{}, &e
 		}
-		d, ok := s.retry.delay(attempt, te.RetryAfter)
+		d, ok := retryPolicy(s.hooks.Retry).delay(attempt, te.RetryAfter)
 		if !ok {
 			e := *te
 			e.Reason += ": Atlassian asks to wait " + d.Round(time.Second).String()
 			return store.Grant{}, &e
 		}
-		if err := s.retry.Sleep(ctx, d); err != nil {
+		if err := s.hooks.Retry.Sleep(ctx, d); err != nil {
 			return store.Grant{}, err
 		}
 	}

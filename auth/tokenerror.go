@@ -6,72 +6,17 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/atl-cli/atl/internal/retry"
-	"github.com/atl-cli/atl/internal/termtext"
 	"github.com/atl-cli/atl/store"
 	"golang.org/x/oauth2"
 )
 
-// TokenError reports a failed request to Atlassian's token endpoint, in
-// the manner of oauth2.RetrieveError but without the response body, which
-// can carry secrets.
-type TokenError struct {
-	Status int    // the HTTP status; 0 when no answer was read
-	Code   string // the OAuth error code, e.g. "invalid_grant", if the server sent one
-	Reason string // what went wrong, in words
-	// RetryAfter is the server's Retry-After, if it sent one.
-	RetryAfter time.Duration
-	Err        error
-}
-
-func (e *TokenError) Error() string {
-	var b strings.Builder
-	b.WriteString("token request failed: ")
-	b.WriteString(e.Reason)
-	if e.Status != 0 {
-		b.WriteString(" (HTTP " + strconv.Itoa(e.Status))
-		if e.Code != "" {
-			b.WriteString(" " + e.Code)
-		}
-		b.WriteString(")")
-	}
-	return b.String()
-}
-
-func (e *TokenError) Unwrap() error { return e.Err }
-
-// DeadGrant reports that the refresh token or authorization code is no
-// longer valid: only a new login helps.
-func (e *TokenError) DeadGrant() bool {
-	return e.Code == "invalid_grant" || e.Code == "unauthorized_client"
-}
-
-// BadClient reports that Atlassian does not accept the client id or
-// secret: a configuration error, never worth retrying.
-func (e *TokenError) BadClient() bool {
-	return e.Code == "invalid_client" || e.Status == http.StatusUnauthorized
-}
-
-// Retryable reports a failure worth another try: rate limits, server
-// errors, timeouts and dropped connections.
-func (e *TokenError) Retryable() bool {
-	if e.BadClient() || e.DeadGrant() {
-		return false
-	}
-	return e.Status == http.StatusTooManyRequests || e.Status >= 500 || (e.Status == 0 && !errors.Is(e.Err, errMalformed))
-}
-
 // errMalformed marks a token response that was read but cannot be
 // used.
 var errMalformed = errors.New("malformed token response")
-
-// ErrNoRefreshToken marks a code exchange that granted no refresh token:
-// the offline_access scope was not granted.
-var ErrNoRefreshToken = errors.New("no refresh token was granted (offline_access is missing)")
 
 // checkTokenResponse rejects what x/oauth2 lets through but atl cannot use.
 func checkTokenResponse(tok *oauth2.Token, needRefresh bool) error {
@@ -89,7 +34,7 @@ func checkTokenResponse(tok *oauth2.Token, needRefresh bool) error {
 	case tok.ExpiresIn <= 0:
 		return malformed("the response has no valid expires_in", errMalformed)
 	case needRefresh && tok.RefreshToken == "":
-		return malformed(ErrNoRefreshToken.Error(), ErrNoRefreshToken)
+		return &TokenError{Status: http.StatusOK, Reason: "no refresh token was granted", MissingScope: "offline_access", Err: errMalformed}
 	case tok.TokenType != "" && !strings.EqualFold(tok.TokenType, "bearer"):
 		return malformed("the token type is not Bearer", errMalformed)
 	}
@@ -131,7 +76,7 @@ func tokenError(err error) error {
 	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		e := &TokenError{Code: termtext.Clean(re.ErrorCode, 64)}
+		e := &TokenError{Code: oauthText(re.ErrorCode, 64)}
 		if re.Response != nil {
 			e.Status = re.Response.StatusCode
 			e.RetryAfter, _ = retry.After(re.Response.Header, time.Now())

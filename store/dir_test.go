@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -73,11 +74,19 @@ func TestSavePermissions(t *testing.T) {
 	}
 }
 
+// tightenings collects what s tightens, a line each.
+func tightenings(s *Store) *bytes.Buffer {
+	var b bytes.Buffer
+	s.Tightened = func(path string, was, now fs.FileMode) {
+		fmt.Fprintf(&b, "%s was readable by others (mode %04o); fixed to %04o\n", path, was, now)
+	}
+	return &b
+}
+
 func TestSaveTightensExistingDirs(t *testing.T) {
 	skipOnWindows(t)
 	d := testStore(t)
-	var warn bytes.Buffer
-	d.Warn = &warn
+	warn := tightenings(d)
 	profiles := filepath.Join(d.Dir(), "profiles")
 	if err := os.MkdirAll(profiles, 0o755); err != nil {
 		t.Fatal(err)
@@ -116,8 +125,7 @@ func TestLoadTightensPermissions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var warn bytes.Buffer
-	d.Warn = &warn
+	warn := tightenings(d)
 	if _, err := d.loadMetadata("default"); err != nil {
 		t.Fatalf("LoadProfile: %v", err)
 	}
@@ -143,8 +151,8 @@ func TestLoadTightensPermissions(t *testing.T) {
 	if warn.Len() != 0 {
 		t.Errorf("second load warned again: %q", warn.String())
 	}
-	// Without a Warn writer the fix still happens, silently.
-	d.Warn = nil
+	// Without Tightened the fix still happens, silently.
+	d.Tightened = nil
 	if err := os.Chmod(file, 0o640); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +160,7 @@ func TestLoadTightensPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := mode(t, file); got != 0o600 {
-		t.Errorf("mode %04o with Warn nil, want 0600", got)
+		t.Errorf("mode %04o with Tightened nil, want 0600", got)
 	}
 }
 

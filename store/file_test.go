@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"errors"
 	"io/fs"
 	"os"
@@ -90,8 +89,7 @@ func TestFileBackendMode(t *testing.T) {
 	if err := os.Chmod(fb.path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var warn bytes.Buffer
-	d.Warn = &warn
+	warn := tightenings(d)
 	if _, err := fb.Get("atl", "k"); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -88,4 +89,17 @@ func DecodeGrant(s string) (Grant, error) {
 		return Grant{}, fmt.Errorf("%w: a stored token is not a bearer token", ErrCorrupt)
 	}
 	return g.Grant, nil
+}
+
+// SameServer reports whether base URLs a and b name the same server: they
+// are compared with scheme and host in lower case, and no trailing slash.
+func SameServer(a, b string) bool { return normalizeServer(a) == normalizeServer(b) }
+
+func normalizeServer(s string) string {
+	u, err := url.Parse(strings.TrimRight(s, "/"))
+	if err != nil {
+		return s
+	}
+	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	return u.String()
 }

@@ -158,3 +158,22 @@ func FuzzDecodeGrant(f *testing.F) {
 		}
 	})
 }
+
+func TestSameServer(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"https://auth.atlassian.com", "https://auth.atlassian.com/", true},
+		{"https://Auth.Example.TEST/", "https://auth.example.test", true},
+		{"HTTP://127.0.0.1:8080/a/", "http://127.0.0.1:8080/a", true},
+		{"http://127.0.0.1:8080/a", "http://127.0.0.1:8080/A", false}, // the path keeps its case
+		{"https://auth.atlassian.com", "https://auth.example.test", false},
+		{"https://auth.atlassian.com", "http://auth.atlassian.com", false},
+		{"https://auth.atlassian.com:8443", "https://auth.atlassian.com", false},
+	} {
+		if got := SameServer(tc.a, tc.b); got != tc.same {
+			t.Errorf("SameServer(%q, %q) = %v", tc.a, tc.b, got)
+		}
+	}
+}

@@ -15,7 +15,7 @@ func home(t *testing.T) string {
 	h := t.TempDir()
 	t.Setenv("HOME", h)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(h, ".config"))
-	d, err := ConfigDir(func(string) string { return "" })
+	d, err := DefaultConfigDir()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,8 +21,12 @@ type LockTimeoutError struct {
 // ends: a leftover file holds nothing, and deleting it while a process
 // holds the lock would let a second one in.
 func (e *LockTimeoutError) Error() string {
-	return fmt.Sprintf("another atl process has held %s for over %s", e.Path, e.Wait)
+	return fmt.Sprintf("another process has held %s for over %s", e.Path, e.Wait)
 }
+
+// DefaultLockWait is how long a change to a login (or to config.json)
+// waits for another process's, unless told otherwise.
+const DefaultLockWait = 2 * time.Minute
 
 // lockPoll is how often a waiting process retries the lock.
 const lockPoll = 10 * time.Millisecond

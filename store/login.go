@@ -164,7 +164,7 @@ func (l *Login) legacyGrant(v *vault) (string, error) {
 	if g.ConfigDir != "" {
 		return "", ErrNotFound
 	}
-	def, err := ConfigDir(func(string) string { return "" })
+	def, err := DefaultConfigDir()
 	if err != nil {
 		return "", ErrNotFound
 	}

@@ -269,13 +269,7 @@ func TestLoginCheckKeychain(t *testing.T) {
 	}
 }
 
-func TestConfigDir(t *testing.T) {
-	env := map[string]string{"ATL_CONFIG_DIR": "/somewhere/atl"}
-	getenv := func(k string) string { return env[k] }
-	if d, err := ConfigDir(getenv); err != nil || d != "/somewhere/atl" {
-		t.Fatalf("ConfigDir = %q, %v", d, err)
-	}
-	delete(env, "ATL_CONFIG_DIR")
+func TestDefaultConfigDir(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", home)
 	t.Setenv("HOME", home)
@@ -283,16 +277,16 @@ func TestConfigDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d, err := ConfigDir(getenv); err != nil || d != filepath.Join(osDir, "atl") {
-		t.Fatalf("ConfigDir = %q, %v; want %s", d, err, filepath.Join(osDir, "atl"))
+	if d, err := DefaultConfigDir(); err != nil || d != filepath.Join(osDir, "atl") {
+		t.Fatalf("DefaultConfigDir = %q, %v; want %s", d, err, filepath.Join(osDir, "atl"))
 	}
 	t.Setenv("XDG_CONFIG_HOME", "")
 	t.Setenv("HOME", "")
 	if _, err := os.UserConfigDir(); err == nil {
 		t.Skip("this platform finds a config dir without HOME")
 	}
-	if _, err := ConfigDir(getenv); !errors.Is(err, ErrNoConfigDir) {
-		t.Fatalf("ConfigDir without HOME = %v, want ErrNoConfigDir", err)
+	if _, err := DefaultConfigDir(); !errors.Is(err, ErrNoConfigDir) {
+		t.Fatalf("DefaultConfigDir without HOME = %v, want ErrNoConfigDir", err)
 	}
 }
 

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -61,8 +60,7 @@ func TestSettings(t *testing.T) {
 	}
 
 	if runtime.GOOS != "windows" {
-		var warn bytes.Buffer
-		d.Warn = &warn
+		warn := tightenings(d)
 		write(`{}`, 0o644)
 		if _, err := d.Settings(); err != nil {
 			t.Fatal(err)

@@ -17,7 +17,7 @@ package store
 import (
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,9 +30,9 @@ type Store struct {
 	dir      string
 	keychain Backend
 	cache    TokenCache
-	// Warn receives one-line warnings, such as a permission that was too
-	// open and has been fixed. Nil discards them.
-	Warn io.Writer
+	// Tightened, if set, hears of each file or directory whose mode let
+	// others read it, and that the store tightened from was to now.
+	Tightened func(path string, was, now fs.FileMode)
 
 	idOnce    sync.Once
 	id        string // the directory's identity: its canonical path
@@ -59,15 +59,12 @@ func (s *Store) WithTokenCache(c TokenCache) *Store {
 }
 
 // ErrNoConfigDir reports that no config directory could be found.
-var ErrNoConfigDir = errors.New("no config directory: ATL_CONFIG_DIR is not set and the system names no user config directory")
+var ErrNoConfigDir = errors.New("no config directory: none was given and the system names no user config directory")
 
-// ConfigDir returns the config directory atl uses: ATL_CONFIG_DIR (as
-// getenv reports it), else the operating system's user config directory
-// plus "atl" (e.g. ~/.config/atl).
-func ConfigDir(getenv func(string) string) (string, error) {
-	if d := getenv("ATL_CONFIG_DIR"); d != "" {
-		return d, nil
-	}
+// DefaultConfigDir returns the config directory used when none is given:
+// the operating system's user config directory plus "atl" (e.g.
+// ~/.config/atl).
+func DefaultConfigDir() (string, error) {
 	d, err := os.UserConfigDir()
 	if err != nil {
 		return "", fmt.Errorf("%w (%v)", ErrNoConfigDir, err)
@@ -84,7 +81,7 @@ func (s *Store) Dir() string { return s.dir }
 func (s *Store) identity() (id string, isDefault bool) {
 	s.idOnce.Do(func() {
 		s.id = canonicalDir(s.dir)
-		if def, err := ConfigDir(func(string) string { return "" }); err == nil {
+		if def, err := DefaultConfigDir(); err == nil {
 			s.isDefault = canonicalDir(def) == s.id
 		}
 	})

@@ -80,15 +80,18 @@ func (s *Store) tightenDirs() error {
 }
 
 // tighten removes permission bits beyond want from path (through chmod),
-// with a warning. Windows has no such bits; its ACLs apply.
+// and tells Tightened. Windows has no such bits; its ACLs apply.
 func (s *Store) tighten(path string, fi fs.FileInfo, want fs.FileMode, chmod func(string, fs.FileMode) error) error {
 	if !unixPermissions || fi.Mode().Perm()&^want == 0 {
 		return nil
 	}
-	if s.Warn != nil {
-		fmt.Fprintf(s.Warn, "warning: %s was readable by others (mode %04o); fixed to %04o\n", path, fi.Mode().Perm(), want)
+	if err := chmod(path, want); err != nil {
+		return err
 	}
-	return chmod(path, want)
+	if s.Tightened != nil {
+		s.Tightened(path, fi.Mode().Perm(), want)
+	}
+	return nil
 }
 
 // notOwned reports fi's problem, if any, as a file or directory atl uses:

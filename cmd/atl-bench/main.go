@@ -81,9 +81,12 @@ func run(args []string) error {
 }
 
 func login(what string) error {
-	dir, err := store.ConfigDir(os.Getenv)
-	if err != nil {
-		return err
+	dir := os.Getenv("ATL_CONFIG_DIR")
+	if dir == "" {
+		var err error
+		if dir, err = store.DefaultConfigDir(); err != nil {
+			return err
+		}
 	}
 	l, err := store.New(dir, nil).Login(os.Getenv("ATL_PROFILE"))
 	if err != nil {

@@ -16,21 +16,14 @@ import (
 // or the network: ATL_TOKEN and ATL_SITE are ignored.
 func (f *factory) completionOptions(profile string) auth.Options {
 	o := f.options(profile)
-	getenv := withoutEnvToken(f.Getenv)
-	o.Getenv = func(k string) string {
-		if k == "ATL_SITE" {
-			return ""
-		}
-		return getenv(k)
-	}
-	o.Warn = nil
+	o.Token, o.Site, o.Tightened = "", "", nil
 	return o
 }
 
 // completeProfiles completes the names of the stored logins.
 func completeProfiles(f *factory) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		names, err := auth.Profiles(f.completionOptions(""))
+		names, err := f.profiles(f.completionOptions(""))
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

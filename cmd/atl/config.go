@@ -73,13 +73,34 @@ func exactArgs(n int, usage string) cobra.PositionalArgs {
 	}
 }
 
-func (f *factory) store() (*store.Store, error) {
-	dir, err := store.ConfigDir(f.Getenv)
+// authServer is the auth server a new login would sign in at: a kept
+// client secret is bound to it.
+func (f *factory) authServer() string {
+	return strings.TrimRight(firstNonEmpty(f.options("").AuthURL, auth.DefaultAuthURL), "/")
+}
+
+// profiles lists the profiles with a stored login in the config
+// directory o names, reading no keychain.
+func (f *factory) profiles(o auth.Options) ([]string, error) {
+	st, err := f.storeIn(o.ConfigDir)
 	if err != nil {
 		return nil, err
 	}
+	return st.Profiles()
+}
+
+func (f *factory) store() (*store.Store, error) { return f.storeIn(f.options("").ConfigDir) }
+
+// storeIn opens the config directory dir ("" = the default one).
+func (f *factory) storeIn(dir string) (*store.Store, error) {
+	if dir == "" {
+		var err error
+		if dir, err = store.DefaultConfigDir(); err != nil {
+			return nil, err
+		}
+	}
 	s := store.New(dir, f.Keychain).WithTokenCache(f.TokenCache)
-	s.Warn = f.IO.ErrOut
+	s.Tightened = f.tightened
 	return s, nil
 }
 
@@ -128,7 +149,7 @@ func configValue(st *store.Store, set store.Settings, key string, opts *configOp
 			return "", err
 		}
 		kept := "(set in the keychain for " + id + " at " + firstNonEmpty(k.AuthURL, auth.DefaultAuthURL)
-		if now, err := auth.AuthServer(opts.f.Getenv); err == nil && now != firstNonEmpty(k.AuthURL, auth.DefaultAuthURL) {
+		if now := opts.f.authServer(); !store.SameServer(now, firstNonEmpty(k.AuthURL, auth.DefaultAuthURL)) {
 			kept += "; not sent to " + now
 		}
 		return kept + ")", nil
@@ -181,10 +202,7 @@ func runConfigSet(ctx context.Context, opts *configOptions, args []string) error
 		if err != nil {
 			return err
 		}
-		server, err := auth.AuthServer(opts.f.Getenv)
-		if err != nil {
-			return err
-		}
+		server := opts.f.authServer()
 		secret, err := readClientSecret(opts.f.IO)
 		if err != nil {
 			return err
@@ -206,7 +224,7 @@ func runConfigSet(ctx context.Context, opts *configOptions, args []string) error
 	case "callback-url":
 		if err := loopback.Check(value); err != nil && !errors.Is(err, loopback.ErrPortInUse) {
 			// In use now is no reason to refuse it.
-			return &auth.ConfigError{Setting: "callback URL", Env: "ATL_CALLBACK_URL", Value: value, Err: err}
+			return &auth.ConfigError{Setting: "callback URL", Value: value, Err: err}
 		}
 		apply = func(set *store.Settings) { set.CallbackURL = value }
 	case "scopes":
@@ -229,7 +247,7 @@ func runConfigSet(ctx context.Context, opts *configOptions, args []string) error
 func (opts *configOptions) updateSettings(ctx context.Context, st *store.Store, apply func(*store.Settings)) error {
 	wait := opts.f.LockWait
 	if wait <= 0 {
-		wait = auth.DefaultLockWait
+		wait = store.DefaultLockWait
 	}
 	return st.UpdateSettings(ctx, wait, func(set *store.Settings) error {
 		apply(set)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/internal/loopback"
+	"github.com/atl-cli/atl/internal/settings"
 	"github.com/atl-cli/atl/store"
 	"github.com/spf13/cobra"
 )
@@ -63,25 +65,26 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 	if err != nil {
 		return err
 	}
-	set, err := s.Settings(auth.LoginOptions{})
+	set, err := f.loginSettings(opts.g.Profile)
 	if err != nil {
 		add("settings", false, err.Error(), "fix the variable named")
 	}
 
 	if set != nil {
-		if set.ClientID == "" {
+		if set.ClientID.Value == "" {
 			add("client id", false, "no client id is set", "set ATL_CLIENT_ID, or `atl config set client-id ID`, to the client id of your app in the Atlassian developer console")
 		} else {
-			add("client id", true, set.ClientID+" (from "+set.ClientIDFrom+")", "")
+			add("client id", true, set.ClientID.Value+" (from "+from(set.ClientID, "ATL_CLIENT_ID")+")", "")
 		}
-		err := loopback.Check(set.CallbackURL)
+		cb := set.CallbackURL.Value
+		err := loopback.Check(cb)
 		switch {
 		case errors.Is(err, loopback.ErrPortInUse):
-			add("callback URL", false, set.CallbackURL+": its port is in use by another program", "stop that program, or register another callback URL for the app and set it with `atl config set callback-url URL`")
+			add("callback URL", false, cb+": its port is in use by another program", "stop that program, or register another callback URL for the app and set it with `atl config set callback-url URL`")
 		case err != nil:
 			add("callback URL", false, err.Error(), "register a loopback callback such as "+auth.DefaultCallbackURL+" for the app and set it with `atl config set callback-url URL`")
 		default:
-			add("callback URL", true, set.CallbackURL+" (from "+set.CallbackURLFrom+"), port free", "")
+			add("callback URL", true, cb+" (from "+from(set.CallbackURL, "ATL_CALLBACK_URL")+"), port free", "")
 		}
 	}
 
@@ -111,7 +114,7 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 	}
 
 	if set != nil {
-		for _, server := range []struct{ name, url string }{{"auth server", set.AuthURL}, {"API server", set.APIURL}} {
+		for _, server := range []struct{ name, url string }{{"auth server", set.AuthURL.Value}, {"API server", set.APIURL.Value}} {
 			date, err := reach(ctx, f.HTTPClient, server.url)
 			if err != nil {
 				add(server.name, false, server.url+": "+err.Error(), reachFix(err))
@@ -142,10 +145,10 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 		if err != nil {
 			_, fix := advise(err, invocation{command: "token", profile: s.Profile()})
 			add("login", false, err.Error(), fix)
-		} else if info.FromEnv {
-			add("login", true, "ATL_TOKEN from the environment, on "+info.Site.URL, "")
+		} else if info.GivenToken {
+			add("login", true, "ATL_TOKEN from the environment, on "+clean(info.Site.URL), "")
 		} else {
-			add("login", true, fmt.Sprintf("profile %q on %s, token valid until %s", s.Profile(), info.Site.URL, f.localTime(tok.Expiry).Format(time.RFC3339)), "")
+			add("login", true, fmt.Sprintf("profile %q on %s, token valid until %s", s.Profile(), clean(info.Site.URL), f.localTime(tok.Expiry).Format(time.RFC3339)), "")
 		}
 	}
 
@@ -156,7 +159,7 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 		}
 	}
 	if opts.JSON {
-		if err := printJSON(f.IO.Out, checks); err != nil {
+		if err := printJSON(f.IO.Out, f.IO.OutTerminal, checks); err != nil {
 			return err
 		}
 	} else {
@@ -263,4 +266,45 @@ func reachFix(err error) string {
 		return "a proxy or firewall may intercept TLS: add its CA to the system's trust store, or check the server URL"
 	}
 	return "check the network, and HTTPS_PROXY/NO_PROXY if you use a proxy"
+}
+
+// loginSettings are the settings a new login of profile would use (see
+// package settings), with its servers checked.
+func (f *factory) loginSettings(profile string) (*settings.Login, error) {
+	o := f.options(profile)
+	st, file, err := f.settings()
+	if err != nil {
+		return nil, err
+	}
+	stored := &store.Metadata{}
+	if l, err := st.Login(cmp.Or(o.Profile, auth.DefaultProfile)); err == nil {
+		if m, err := l.Metadata(); err == nil {
+			stored = m
+		}
+	}
+	set := settings.ForLogin(settings.Layer{},
+		settings.Layer{ClientID: o.ClientID, CallbackURL: o.CallbackURL, AuthURL: o.AuthURL, APIURL: o.APIURL},
+		stored, file,
+		settings.Layer{CallbackURL: auth.DefaultCallbackURL, AuthURL: auth.DefaultAuthURL, APIURL: auth.DefaultAPIURL, Scopes: auth.DefaultScopes()})
+	for _, server := range []struct {
+		setting, env string
+		v            *settings.Value
+	}{{"auth URL", "ATL_AUTH_URL", &set.AuthURL}, {"API URL", "ATL_API_URL", &set.APIURL}} {
+		u, err := settings.ServerURL(server.v.Value)
+		if err != nil {
+			return nil, &auth.ConfigError{Setting: server.setting, Value: server.v.Value,
+				Err: fmt.Errorf("%s %q (from %s) %w", server.setting, server.v.Value, from(*server.v, server.env), err)}
+		}
+		server.v.Value = u
+	}
+	return &set, nil
+}
+
+// from names where a setting came from for a person: the environment
+// variable env, rather than "the environment".
+func from(v settings.Value, env string) string {
+	if v.From == settings.FromEnv {
+		return env
+	}
+	return v.From
 }

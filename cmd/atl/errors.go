@@ -40,7 +40,7 @@ func report(err error, stderr io.Writer, inv invocation) int {
 		return silent.code
 	}
 	code, advice := advise(err, inv)
-	msg := err.Error()
+	msg := describe(err)
 	if advice != "" {
 		msg += "; " + advice
 	}
@@ -57,20 +57,13 @@ func advise(err error, inv invocation) (code int, advice string) {
 		token    *auth.TokenError
 		keychain *store.KeychainError
 		lock     *store.LockTimeoutError
-		timeout  *auth.SignInTimeoutError
 		trust    *store.TrustError
-		site     *auth.SiteNotFoundError
-		paste    *auth.PasteError
 	)
 	switch {
 	case errors.As(err, &usage):
 		return exitUsage, ""
 	case errors.As(err, &config):
 		return exitUsage, configAdvice(config, inv)
-	case errors.As(err, &site):
-		return exitUsage, "pick one with --site NAME|URL|ID (`atl sites` lists them)"
-	case errors.As(err, &paste):
-		return exitError, ""
 	case errors.As(err, &login):
 		return exitLogin, "run `" + loginCommand(login.Profile) + "`"
 	case errors.Is(err, context.Canceled):
@@ -93,7 +86,7 @@ func advise(err error, inv invocation) (code int, advice string) {
 		return exitError, "it may be waiting for a keychain prompt or the network: let it finish or stop it, then try again (never delete the lock file)"
 	case errors.Is(err, loopback.ErrPortInUse):
 		return exitError, "stop that program, or register another callback URL for the app and pass it with --callback-url (or ATL_CALLBACK_URL)"
-	case errors.As(err, &timeout):
+	case errors.Is(err, auth.ErrSignInTimeout):
 		return exitError, "run `" + loginCommand(inv.profile) + "` again (with a longer --timeout if you need more time)"
 	case errors.Is(err, auth.ErrAccessDenied):
 		return exitError, "run `" + loginCommand(inv.profile) + "` again to sign in"
@@ -110,25 +103,74 @@ func advise(err error, inv invocation) (code int, advice string) {
 func configAdvice(e *auth.ConfigError, inv invocation) string {
 	switch {
 	case e.Stored != "":
-		return "unset " + e.Env + ", or run `" + loginCommand(inv.profile) + "` to sign in with it"
+		return "unset " + settingEnv(e.Setting) + ", or run `" + loginCommand(inv.profile) + "` to sign in with it"
 	case e.Setting == "client id" && e.Value == "":
 		return "set ATL_CLIENT_ID (or pass --client-id) to your app's client id from the Atlassian developer console"
 	case e.Setting == "callback URL":
 		return "use the callback URL registered for the app, with --callback-url or ATL_CALLBACK_URL"
 	case e.Setting == "profile":
 		return ""
+	case e.Setting == "site" && e.Value != "":
+		return "pick one with --site NAME|URL|ID (`atl sites` lists them)"
 	case e.Setting == "site":
 		return "pick one with --site NAME|URL|ID or ATL_SITE"
-	case e.Env == "ATL_TOKEN":
+	case e.Setting == "token":
 		return "unset ATL_TOKEN to use the stored login"
 	}
-	return "fix " + e.Env
+	return "fix " + settingEnv(e.Setting)
+}
+
+// settingEnv is the environment variable of a setting a
+// *auth.ConfigError names.
+func settingEnv(setting string) string {
+	switch setting {
+	case "profile":
+		return "ATL_PROFILE"
+	case "client id":
+		return "ATL_CLIENT_ID"
+	case "callback URL":
+		return "ATL_CALLBACK_URL"
+	case "auth URL":
+		return "ATL_AUTH_URL"
+	case "API URL":
+		return "ATL_API_URL"
+	case "site":
+		return "ATL_SITE"
+	case "token":
+		return "ATL_TOKEN"
+	}
+	return "the " + setting
+}
+
+// describe says what went wrong, for a person: the library's words, but
+// for settings, which are named as the person set them.
+func describe(err error) string {
+	var lock *store.LockTimeoutError
+	if errors.As(err, &lock) {
+		return fmt.Sprintf("another atl process has held %s for over %s", lock.Path, lock.Wait)
+	}
+	var config *auth.ConfigError
+	if !errors.As(err, &config) {
+		return err.Error()
+	}
+	env := settingEnv(config.Setting)
+	switch {
+	case config.Stored != "":
+		what := config.Setting
+		if what == "auth URL" {
+			what = "auth server"
+		}
+		return fmt.Sprintf("%s is %s, but this login was made with %s %s", env, config.Value, what, config.Stored)
+	case config.Setting == "token" && config.Err != nil:
+		return "ATL_TOKEN: " + config.Err.Error()
+	}
+	return err.Error()
 }
 
 func tokenAdvice(e *auth.TokenError, inv invocation) string {
 	switch {
-	case errors.Is(e, auth.ErrNoRefreshToken):
-		return "add offline_access to --scopes and to the app's permissions in the developer console"
+	case e.MissingScope != "":
+		return "add " + e.MissingScope + " to --scopes and to the app's permissions in the developer console"
 	case e.BadClient() && inv.command == "login":
 		return "check ATL_CLIENT_ID and ATL_CLIENT_SECRET against the app in the developer console"
 	case e.BadClient():
@@ -166,3 +208,7 @@ func (e *silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // oneLine keeps an error message on one line, free of control characters.
 func oneLine(s string) string { return termtext.OneLine(s, 2000) }
+
+// clean makes a name or address from a server safe to print on a
+// terminal, cut to 200 characters.
+func clean(s string) string { return termtext.Clean(s, 200) }

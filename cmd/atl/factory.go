@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/internal/retry"
+	"github.com/atl-cli/atl/internal/testhooks"
 	"github.com/atl-cli/atl/store"
 	"github.com/pkg/browser"
 	"golang.org/x/term"
@@ -53,7 +56,7 @@ type factory struct {
 	// BROWSER is set.
 	OpenURL  func(url string) error
 	LockWait time.Duration
-	Retry    auth.RetryPolicy
+	Retry    testhooks.Retry
 	// Location is the time zone times are shown in; nil is the local one.
 	Location *time.Location
 	// Sleep waits before a retry; nil waits on the clock.
@@ -90,19 +93,22 @@ func newSystemFactory(env environment) *factory {
 	}
 }
 
-// options are the Session options every command uses.
+// options are the Session options every command uses: the
+// environment's, and profile when one is named.
 func (f *factory) options(profile string) auth.Options {
-	return auth.Options{
-		Profile:    profile,
-		Keychain:   f.Keychain,
-		TokenCache: f.TokenCache,
-		Getenv:     f.Getenv,
-		HTTPClient: f.HTTPClient,
-		Now:        f.Now,
-		LockWait:   f.LockWait,
-		Retry:      f.Retry,
-		Warn:       f.IO.ErrOut,
+	o := auth.FromEnv(f.Getenv)
+	if profile != "" {
+		o.Profile = profile
 	}
+	o.HTTPClient = f.HTTPClient
+	o.Tightened = f.tightened
+	o.Hooks = &testhooks.Hooks{Keychain: f.Keychain, TokenCache: f.TokenCache, Now: f.Now, LockWait: f.LockWait, Retry: f.Retry}
+	return o
+}
+
+// tightened warns of a file or directory whose mode the store tightened.
+func (f *factory) tightened(path string, was, now fs.FileMode) {
+	fmt.Fprintf(f.IO.ErrOut, "warning: %s was readable by others (mode %04o); fixed to %04o\n", path, was, now)
 }
 
 // session opens the stored login of profile, as every command does, with

@@ -128,7 +128,7 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.ErrOut, "Logged in to %s as %s. Tokens are in the %s.\n", info.Site.URL, describeUser(&info.User), info.Storage)
+	fmt.Fprintf(f.IO.ErrOut, "Logged in to %s as %s. Tokens are in the %s.\n", clean(info.Site.URL), clean(describeUser(&info.User)), info.Storage)
 	if opts.InsecureStorage {
 		fmt.Fprintln(f.IO.ErrOut, "warning: with --insecure-storage the tokens are in a plain file: anyone who can read it can act as you")
 	}
@@ -144,11 +144,11 @@ func callbackPrefix(f *factory, opts *loginOptions) string {
 // reading the answer from in; elsewhere it fails, listing them.
 func promptSite(ctx context.Context, sites []auth.Site, io *ioStreams, in *loginInput) (auth.Site, error) {
 	if !io.Interactive {
-		return auth.Site{}, usageErrorf("this login reaches %d sites (%s): choose one with --site NAME|URL|ID", len(sites), auth.SiteList(sites))
+		return auth.Site{}, usageErrorf("this login reaches %d sites (%s): choose one with --site NAME|URL|ID", len(sites), siteList(sites))
 	}
 	fmt.Fprintln(io.ErrOut, "This login reaches several sites:")
 	for i, s := range sites {
-		fmt.Fprintf(io.ErrOut, "  %d) %s  %s\n", i+1, s.Name, s.URL)
+		fmt.Fprintf(io.ErrOut, "  %d) %s  %s\n", i+1, clean(s.Name), clean(s.URL))
 	}
 	for {
 		fmt.Fprintf(io.ErrOut, "Choose a site [1-%d]: ", len(sites))
@@ -229,4 +229,13 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// siteList names sites for a person: "name url, name url".
+func siteList(sites []auth.Site) string {
+	names := make([]string, len(sites))
+	for i, s := range sites {
+		names[i] = clean(s.Name) + " " + clean(s.URL)
+	}
+	return strings.Join(names, ", ")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/atl-cli/atl/auth"
 	"github.com/spf13/cobra"
 )
 
@@ -43,7 +42,7 @@ your account everywhere, remove it at ` + revokeURL + `.`,
 
 // runLogoutAll removes every stored login, going on past one that fails.
 func runLogoutAll(ctx context.Context, opts *logoutOptions) error {
-	names, err := auth.Profiles(opts.f.options(""))
+	names, err := opts.f.profiles(opts.f.options(""))
 	if err != nil {
 		return err
 	}

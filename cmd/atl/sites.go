@@ -77,7 +77,7 @@ func runSites(ctx context.Context, opts *sitesOptions) error {
 		}
 	}
 	if opts.JSON {
-		return printJSON(opts.f.IO.Out, out)
+		return printJSON(opts.f.IO.Out, opts.f.IO.OutTerminal, out)
 	}
 	tw := tabwriter.NewWriter(opts.f.IO.Out, 0, 4, 2, ' ', 0)
 	for _, st := range out {

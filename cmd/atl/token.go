@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/atl-cli/atl/auth"
+	"github.com/atl-cli/atl/internal/jsoncolor"
 	"github.com/spf13/cobra"
 )
 
@@ -50,11 +52,22 @@ Exit code 4 means there is no usable login: run atl login.`,
 	return cmd
 }
 
-// printJSON writes v as indented JSON, the form of every --json output.
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+// printJSON writes v as indented JSON, the form of every --json output;
+// on a terminal, with every control and format character in its strings
+// escaped (\uXXXX), as encoding/json leaves some raw.
+func printJSON(w io.Writer, terminal bool, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	out := b.Bytes()
+	if terminal {
+		out = jsoncolor.Escape(out)
+	}
+	_, err := w.Write(out)
+	return err
 }
 
 type tokenJSON struct {
@@ -102,7 +115,7 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 	if !tok.Expiry.IsZero() { // unknown for ATL_TOKEN
 		expires = tok.Expiry.UTC().Format(time.RFC3339)
 	}
-	return printJSON(out, tokenJSON{
+	return printJSON(out, opts.f.IO.OutTerminal, tokenJSON{
 		AccessToken: tok.AccessToken,
 		ExpiresAt:   expires,
 		TokenType:   "Bearer",

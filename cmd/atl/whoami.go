@@ -49,18 +49,33 @@ account, site, whether the token is still valid, where it is kept.`,
 	return cmd
 }
 
+// siteRefJSON names a site in JSON output.
+type siteRefJSON struct {
+	ID   string `json:"id"`
+	URL  string `json:"url"`
+	Name string `json:"name"`
+}
+
+// storageOf says where the login's tokens are kept, for a person.
+func storageOf(info *auth.Info) string {
+	if info.GivenToken {
+		return "the environment (ATL_TOKEN)"
+	}
+	return info.Storage
+}
+
 type whoamiJSON struct {
-	AccountID string    `json:"account_id"`
-	Name      string    `json:"name"`
-	Email     string    `json:"email"`
-	Site      auth.Site `json:"site"`
-	Scopes    []string  `json:"scopes"`
-	ExpiresAt string    `json:"expires_at"`
-	Profile   string    `json:"profile"`
-	Storage   string    `json:"storage"`
-	AuthURL   string    `json:"auth_url"`
-	APIURL    string    `json:"api_url"`
-	TokenFrom string    `json:"token_from,omitempty"`
+	AccountID string      `json:"account_id"`
+	Name      string      `json:"name"`
+	Email     string      `json:"email"`
+	Site      siteRefJSON `json:"site"`
+	Scopes    []string    `json:"scopes"`
+	ExpiresAt string      `json:"expires_at"`
+	Profile   string      `json:"profile"`
+	Storage   string      `json:"storage"`
+	AuthURL   string      `json:"auth_url"`
+	APIURL    string      `json:"api_url"`
+	TokenFrom string      `json:"token_from,omitempty"`
 }
 
 func runWhoami(ctx context.Context, opts *whoamiOptions) error {
@@ -90,10 +105,10 @@ func runWhoami(ctx context.Context, opts *whoamiOptions) error {
 		AccountID: user.AccountID,
 		Name:      user.Name,
 		Email:     user.Email,
-		Site:      auth.Site{ID: info.Site.ID, URL: info.Site.URL, Name: info.Site.Name},
+		Site:      siteRefJSON{ID: info.Site.ID, URL: info.Site.URL, Name: info.Site.Name},
 		Scopes:    info.Scopes,
 		Profile:   info.Profile,
-		Storage:   info.Storage,
+		Storage:   storageOf(info),
 		AuthURL:   info.AuthURL,
 		APIURL:    info.APIURL,
 		TokenFrom: info.TokenFrom,
@@ -107,7 +122,7 @@ func runWhoami(ctx context.Context, opts *whoamiOptions) error {
 		}
 	}
 	if opts.JSON {
-		return printJSON(f.IO.Out, out)
+		return printJSON(f.IO.Out, f.IO.OutTerminal, out)
 	}
 	// Every value is cleaned on its way to the terminal, whatever was
 	// checked when it was stored.
@@ -138,30 +153,30 @@ func describeUser(u *auth.User) string {
 }
 
 type profileJSON struct {
-	Profile   string    `json:"profile"`
-	Current   bool      `json:"current"`
-	AccountID string    `json:"account_id,omitempty"`
-	Name      string    `json:"name,omitempty"`
-	Email     string    `json:"email,omitempty"`
-	Site      auth.Site `json:"site"`
-	ExpiresAt string    `json:"expires_at,omitempty"`
-	Valid     bool      `json:"token_valid"`
-	Dead      string    `json:"dead,omitempty"`
-	Storage   string    `json:"storage,omitempty"`
-	Error     string    `json:"error,omitempty"`
+	Profile   string      `json:"profile"`
+	Current   bool        `json:"current"`
+	AccountID string      `json:"account_id,omitempty"`
+	Name      string      `json:"name,omitempty"`
+	Email     string      `json:"email,omitempty"`
+	Site      siteRefJSON `json:"site"`
+	ExpiresAt string      `json:"expires_at,omitempty"`
+	Valid     bool        `json:"token_valid"`
+	Dead      string      `json:"dead,omitempty"`
+	Storage   string      `json:"storage,omitempty"`
+	Error     string      `json:"error,omitempty"`
 }
 
 // runWhoamiAll describes every stored login from its metadata alone.
 func runWhoamiAll(ctx context.Context, opts *whoamiOptions) error {
 	f := opts.f
-	names, err := auth.Profiles(f.options(""))
+	names, err := f.profiles(f.options(""))
 	if err != nil {
 		return err
 	}
 	var all []profileJSON
 	for _, name := range names {
 		p := profileJSON{Profile: name, Current: name == opts.g.Profile}
-		s, err := f.session(name, func(o *auth.Options) { o.Getenv = withoutEnvToken(f.Getenv) })
+		s, err := f.session(name, func(o *auth.Options) { o.Token = "" })
 		var info *auth.Info
 		if err == nil {
 			info, err = s.Info(ctx)
@@ -172,7 +187,7 @@ func runWhoamiAll(ctx context.Context, opts *whoamiOptions) error {
 			continue
 		}
 		p.AccountID, p.Name, p.Email = info.User.AccountID, info.User.Name, info.User.Email
-		p.Site = auth.Site{ID: info.Site.ID, URL: info.Site.URL, Name: info.Site.Name}
+		p.Site = siteRefJSON{ID: info.Site.ID, URL: info.Site.URL, Name: info.Site.Name}
 		p.Storage, p.Dead = info.Storage, info.Dead
 		if !info.Expiry.IsZero() {
 			p.ExpiresAt = info.Expiry.UTC().Format(time.RFC3339)
@@ -184,7 +199,7 @@ func runWhoamiAll(ctx context.Context, opts *whoamiOptions) error {
 		if all == nil {
 			all = []profileJSON{}
 		}
-		return printJSON(f.IO.Out, all)
+		return printJSON(f.IO.Out, f.IO.OutTerminal, all)
 	}
 	if len(all) == 0 {
 		fmt.Fprintln(f.IO.ErrOut, "No stored logins: run `atl login`.")
@@ -217,14 +232,4 @@ func runWhoamiAll(ctx context.Context, opts *whoamiOptions) error {
 func mustParse(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339, s)
 	return t
-}
-
-// withoutEnvToken hides ATL_TOKEN, for what describes stored logins.
-func withoutEnvToken(getenv func(string) string) func(string) string {
-	return func(k string) string {
-		if k == "ATL_TOKEN" {
-			return ""
-		}
-		return getenv(k)
-	}
 }

@@ -69,7 +69,7 @@ const maxBody = 1 << 20
 // (an email hidden by the user's privacy settings) is taken from the
 // login.
 func (s *Session) WhoAmI(ctx context.Context) (*User, error) {
-	site, api, err := s.currentSite(ctx)
+	site, _, err := s.currentSite(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,8 @@ func (s *Session) WhoAmI(ctx context.Context) (*User, error) {
 		}
 		scopes = stored.Scopes
 	}
-	if api, err = s.apiURL(); err != nil {
+	api, err := s.apiURL()
+	if err != nil {
 		return nil, err
 	}
 	u, err := identify(ctx, s.Client(ctx), api, site.ID, scopes)

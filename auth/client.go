@@ -2,30 +2,14 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
-
-	"golang.org/x/oauth2"
 )
-
-// TokenSource returns an oauth2.TokenSource over the login. It serves the
-// access token the Session keeps in memory while it has more than
-// ExpiryMargin left, else the stored one, else a refreshed one (taking the
-// login's lock and storing the rotation first). ctx governs the
-// refreshes, as in oauth2.NewClient.
-func (s *Session) TokenSource(ctx context.Context) oauth2.TokenSource {
-	return tokenSource{ctx: ctx, s: s}
-}
-
-type tokenSource struct {
-	ctx context.Context
-	s   *Session
-}
-
-func (t tokenSource) Token() (*oauth2.Token, error) { return t.s.token(t.ctx, "") }
 
 // Client returns an HTTP client for the Atlassian API. It sends the
 // login's access token (from TokenSource(ctx)) to the login's API server
@@ -222,4 +206,46 @@ func port(u *url.URL) string {
 		return "80"
 	}
 	return "443"
+}
+
+// maxBody bounds every response body read.
+const maxBody = 1 << 20
+
+// getJSON GETs api+path with hc and decodes the JSON answer into v.
+func getJSON(ctx context.Context, hc *http.Client, api, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, api+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", path, stripURL(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+		return &APIError{Method: http.MethodGet, Path: path, Status: resp.StatusCode}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return fmt.Errorf("GET %s: reading the response: %w", path, err)
+	}
+	if len(body) > maxBody {
+		return fmt.Errorf("GET %s: response larger than %d bytes", path, maxBody)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("GET %s: the response is not the JSON expected", path)
+	}
+	return nil
+}
+
+// stripURL removes the request URL from a transport error: it is long and
+// adds nothing to a message that already names the path.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

@@ -167,3 +167,12 @@ func oauthText(s string, max int) string {
 	}
 	return s
 }
+
+// quoteShort quotes s for a message, cut to 64 bytes: a value that does
+// not pass a check can be anything.
+func quoteShort(s string) string {
+	if len(s) > 64 {
+		s = strings.ToValidUTF8(s[:64], "") + "…"
+	}
+	return strconv.Quote(s)
+}

@@ -2,14 +2,9 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/atl-cli/atl/internal/loopback"
@@ -63,170 +58,209 @@ type flowResult struct {
 // link is still seen: the caller asks the result's linkReused right before
 // it stores the login, and calls its close.
 func authorize(ctx context.Context, f flow) (*flowResult, error) {
-	cb := f.callback
-	scopes := f.scopes
-	hc := f.hc
-	if hc == nil {
+	if f.hc == nil {
 		// x/oauth2 would call a nil *http.Client put in the context.
-		hc = http.DefaultClient
+		f.hc = http.DefaultClient
 	}
 	if f.now == nil {
 		f.now = time.Now
 	}
-	cfg := oauthConfig(f.clientID, f.clientSecret, f.authURL, cb.URL, scopes)
+	r, err := newRun(f)
+	if err != nil {
+		return nil, err
+	}
+	if r.browse != "" {
+		defer r.removePage()
+	}
+	if err := r.listen(ctx); err != nil {
+		return nil, err
+	}
+	res, accepted, err := r.wait()
+	if err != nil {
+		werr := r.stop(accepted)
+		switch {
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case werr != nil:
+			return nil, werr // a listener failed, which ended the wait
+		}
+		return nil, err
+	}
+	res.linkReused = r.start.reusedErr
+	res.close = func() { _ = r.stop(true) }
+	return res, nil
+}
 
+// run is one sign-in under way.
+type run struct {
+	f        flow
+	cfg      *oauth2.Config
+	verifier string
+	authURL  string // the consent page's address, with state and challenge
+	start    *startLink
+	startURL string // the keyed start link, shown to the user
+	browse   string // what the browser is opened at
+	// removePage removes the private page the browser is opened at.
+	removePage func()
+
+	handler  *callbackHandler
+	reused   chan error
+	results  chan callbackResult
+	outcome  chan error
+	pageDone chan struct{}
+	srv      *http.Server
+	g        *errgroup.Group
+	gctx     context.Context // ends with the listener
+	cancel   context.CancelFunc
+}
+
+// newRun makes a sign-in's state, PKCE verifier and one-time start link.
+func newRun(f flow) (*run, error) {
+	r := &run{f: f, cfg: oauthConfig(f.clientID, f.clientSecret, f.authURL, f.callback.URL, f.scopes), removePage: func() {}}
 	state, err := randomString(32)
 	if err != nil {
 		return nil, err
 	}
-	verifier := oauth2.GenerateVerifier()
-	authURL := cfg.AuthCodeURL(state,
+	r.verifier = oauth2.GenerateVerifier()
+	r.authURL = r.cfg.AuthCodeURL(state,
 		oauth2.SetAuthURLParam("audience", audience),
 		oauth2.SetAuthURLParam("prompt", "consent"),
-		oauth2.S256ChallengeOption(verifier))
-
+		oauth2.S256ChallengeOption(r.verifier))
 	key, err := randomString(32)
 	if err != nil {
 		return nil, err
 	}
-	reused := make(chan error, 1)
-	start := &startLink{path: "/start", key: key, target: authURL, reused: reused, fromUser: f.fromUser}
-	if cb.Path == start.path {
-		start.path = "/atl-start"
+	r.reused = make(chan error, 1)
+	r.start = &startLink{path: "/start", key: key, target: r.authURL, reused: r.reused, fromUser: f.fromUser}
+	if f.callback.Path == r.start.path {
+		r.start.path = "/atl-start"
 	}
-	startURL := "http://" + cb.Hosts[0] + start.path + "?k=" + key
-	browse := ""
+	r.startURL = "http://" + f.callback.Hosts[0] + r.start.path + "?k=" + key
 	if f.openBrowser != nil && !f.noBrowser {
-		var remove func()
-		if browse, remove, err = browserLink(start, cb.Hosts[0]); err != nil {
+		if r.browse, r.removePage, err = browserLink(r.start, f.callback.Hosts[0]); err != nil {
 			return nil, err
 		}
-		start.spent = remove
-		defer remove()
+		r.start.spent = r.removePage
 	}
+	r.results = make(chan callbackResult, 1)
+	r.outcome = make(chan error, 1)
+	r.pageDone = make(chan struct{})
+	r.handler = &callbackHandler{
+		cb: f.callback, state: state, start: r.start, results: r.results, outcome: r.outcome, pageDone: r.pageDone,
+	}
+	return r, nil
+}
 
-	listeners, err := cb.Listen()
+// listen binds the callback's addresses and serves them until stop.
+func (r *run) listen(ctx context.Context) error {
+	listeners, err := r.f.callback.Listen()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	lctx, cancel := context.WithCancel(ctx)
-	g, gctx := errgroup.WithContext(lctx)
-	results := make(chan callbackResult, 1)
-	outcome := make(chan error, 1)
-	pageDone := make(chan struct{})
-	handler := &callbackHandler{
-		cb: cb, state: state, start: start, results: results, outcome: outcome, pageDone: pageDone,
-	}
+	var lctx context.Context
+	lctx, r.cancel = context.WithCancel(ctx)
+	r.g, r.gctx = errgroup.WithContext(lctx)
 	// gctx, not ctx: a handler waiting for the exchange's outcome must also
 	// stop when the login ends for another reason.
-	srv := callbackServer(handler, gctx)
+	r.srv = callbackServer(r.handler, r.gctx)
 	for _, l := range listeners {
-		g.Go(func() error {
-			if err := srv.Serve(newLimitListener(l, maxConns)); !errors.Is(err, http.ErrServerClosed) {
+		r.g.Go(func() error {
+			if err := r.srv.Serve(newLimitListener(l, maxConns)); !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
 			return nil
 		})
 	}
-	// stop closes the listeners and every connection, once the accepted
-	// callback (if any) has its page. Shutdown would instead wait up to
-	// 5s for each connection a browser opened speculatively and never used.
-	stop := func(accepted bool) error {
-		if accepted {
-			t := time.NewTimer(5 * time.Second)
-			select {
-			case <-pageDone:
-			case <-t.C:
-			}
-			t.Stop()
-		}
-		cancel()
-		_ = srv.Close()
-		return g.Wait()
-	}
+	return nil
+}
 
-	// exchange spends the one accepted code and tells the page the outcome.
-	exchange := func(r callbackResult) (*flowResult, error) {
-		if r.err != nil {
-			return nil, r.err
+// stop closes the listeners and every connection, once the accepted
+// callback (if any) has its page, and returns a listener's failure.
+// Shutdown would instead wait up to 5s for each connection a browser
+// opened speculatively and never used.
+func (r *run) stop(accepted bool) error {
+	if accepted {
+		t := time.NewTimer(5 * time.Second)
+		select {
+		case <-r.pageDone:
+		case <-t.C:
 		}
-		tctx := context.WithValue(gctx, oauth2.HTTPClient, hc)
-		tok, err := cfg.Exchange(tctx, r.code, oauth2.VerifierOption(verifier))
-		received := f.now()
-		if err == nil {
-			err = checkTokenResponse(tok, true)
-		}
-		if err != nil {
-			err = tokenError(err)
-			var te *TokenError
-			if errors.As(err, &te) && te.DeadGrant() {
-				// There is no stored grant yet: the code was refused
-				// (expired, already spent, or the verifier or
-				// redirect_uri did not match).
-				e := *te
-				e.Reason = "Atlassian did not accept the authorization code"
-				err = &e
-			}
-			outcome <- err
-			return nil, err
-		}
-		outcome <- nil
-		return &flowResult{token: tok, received: received, scopes: grantedScopes(tok, scopes)}, nil
+		t.Stop()
 	}
+	r.cancel()
+	_ = r.srv.Close()
+	return r.g.Wait()
+}
 
-	shown := startURL
+// wait shows the start link (or, with noBrowser, the consent page's
+// address), opens the browser, and waits for the one accepted callback or
+// pasted address, which it exchanges; accepted reports whether one came.
+func (r *run) wait() (res *flowResult, accepted bool, err error) {
+	f := r.f
+	shown := r.startURL
 	if f.noBrowser {
-		shown = authURL // to the person's terminal only, never a command line
+		shown = r.authURL // to the person's terminal only, never a command line
 	}
 	if f.showURL != nil {
 		f.showURL(shown)
 	}
 	browserErr := make(chan error, 1)
-	if browse != "" {
-		go func() { browserErr <- f.openBrowser(browse) }()
+	if r.browse != "" {
+		go func() { browserErr <- f.openBrowser(r.browse) }()
 	}
-	var res *flowResult
-	accepted := false
 	pasted := f.pasted
-wait:
 	for {
 		select {
-		case <-gctx.Done():
-			err = gctx.Err()
-			break wait
+		case <-r.gctx.Done():
+			return nil, false, r.gctx.Err()
 		case err := <-browserErr:
 			if err != nil && f.browserError != nil {
 				f.browserError(err)
 			}
-		case err = <-reused:
-			break wait
+		case err := <-r.reused:
+			return nil, false, err
 		case line, ok := <-pasted:
 			if !ok {
 				pasted = nil // no more input: the callback may still come
 				continue
 			}
-			if err := handler.acceptPaste(line); err != nil && f.pasteRefused != nil {
+			if err := r.handler.acceptPaste(line); err != nil && f.pasteRefused != nil {
 				f.pasteRefused(err)
 			}
-		case r := <-results:
-			accepted = true
-			res, err = exchange(r)
-			break wait
+		case cr := <-r.results:
+			res, err := r.exchange(cr)
+			return res, true, err
 		}
+	}
+}
+
+// exchange spends the one accepted code and tells the page the outcome.
+func (r *run) exchange(cr callbackResult) (*flowResult, error) {
+	if cr.err != nil {
+		return nil, cr.err
+	}
+	tctx := context.WithValue(r.gctx, oauth2.HTTPClient, r.f.hc)
+	tok, err := r.cfg.Exchange(tctx, cr.code, oauth2.VerifierOption(r.verifier))
+	received := r.f.now()
+	if err == nil {
+		err = checkTokenResponse(tok, true)
 	}
 	if err != nil {
-		werr := stop(accepted)
-		switch {
-		case ctx.Err() != nil:
-			return nil, ctx.Err()
-		case werr != nil:
-			return nil, werr // a listener failed, which ended gctx
+		err = tokenError(err)
+		var te *TokenError
+		if errors.As(err, &te) && te.DeadGrant() {
+			// There is no stored grant yet: the code was refused
+			// (expired, already spent, or the verifier or redirect_uri
+			// did not match).
+			e := *te
+			e.Reason = "Atlassian did not accept the authorization code"
+			err = &e
 		}
+		r.outcome <- err
 		return nil, err
 	}
-	res.linkReused = start.reusedErr
-	res.close = func() { _ = stop(true) }
-	return res, nil
+	r.outcome <- nil
+	return &flowResult{token: tok, received: received, scopes: grantedScopes(tok, r.f.scopes)}, nil
 }
 
 // browserLink is what the browser is opened at, so that nobody but the
@@ -240,36 +274,4 @@ func browserLink(start *startLink, host string) (link string, remove func(), err
 		return "http://" + host + start.path, func() {}, nil
 	}
 	return privateRedirect("http://" + host + start.path + "?k=" + start.key)
-}
-
-// grantedScopes returns the scope the token response names, or asked when
-// it names none.
-func grantedScopes(tok *oauth2.Token, asked []string) []string {
-	if s, ok := tok.Extra("scope").(string); ok && s != "" {
-		return strings.Fields(s)
-	}
-	return asked
-}
-
-func randomString(n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("reading random bytes: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// callbackServer is the listener's HTTP server: every request bounded in
-// time and size (a local program could otherwise hold a connection open
-// for the whole login), its handlers' context base.
-func callbackServer(h http.Handler, base context.Context) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      60 * time.Second, // the page waits for the code exchange
-		IdleTimeout:       30 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		BaseContext:       func(net.Listener) context.Context { return base },
-	}
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 
 	"github.com/atl-cli/atl/store"
 )
@@ -148,4 +150,42 @@ func (s *Session) envInfo(ctx context.Context) (*Info, error) {
 // Options.APIURL, else the login's, else Atlassian's.
 func (s *Session) siteAPI(m *store.Metadata) string {
 	return cmp.Or(s.opts.APIURL, m.APIURL, DefaultAPIURL)
+}
+
+// validCloudID reports whether s is a UUID, as a cloud id is.
+func validCloudID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// accessibleResources lists the sites the grant reaches.
+func accessibleResources(ctx context.Context, hc *http.Client, api string) ([]store.Site, error) {
+	var rs []store.Site
+	if err := getJSON(ctx, hc, api, "/oauth/token/accessible-resources", &rs); err != nil {
+		return nil, err
+	}
+	for i, r := range rs {
+		if !validCloudID(r.ID) {
+			return nil, fmt.Errorf("malformed cloud id %s in Atlassian's list of sites", quoteShort(r.ID))
+		}
+		r.Scopes = slices.DeleteFunc(r.Scopes, func(s string) bool { return !validScopeToken(s) })
+		r.AvatarURL = ""
+		rs[i] = r
+	}
+	return rs, nil
 }

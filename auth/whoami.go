@@ -3,39 +3,14 @@ package auth
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/atl-cli/atl/store"
 )
-
-// validCloudID reports whether s is a UUID, as a cloud id is.
-func validCloudID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
 
 // validAccountID reports whether s looks like an Atlassian account id:
 // letters, digits, ':', '_' and '-'.
@@ -50,18 +25,6 @@ func validAccountID(s string) bool {
 	}
 	return true
 }
-
-// quoteShort quotes s for a message, cut to 64 bytes: a value that does
-// not pass a check can be anything.
-func quoteShort(s string) string {
-	if len(s) > 64 {
-		s = strings.ToValidUTF8(s[:64], "") + "…"
-	}
-	return strconv.Quote(s)
-}
-
-// maxBody bounds every response body read.
-const maxBody = 1 << 20
 
 // WhoAmI asks Atlassian who the login belongs to (Jira's myself on the
 // login's site, and /me when the grant has read:me), through Client, so
@@ -133,60 +96,4 @@ func identify(ctx context.Context, hc *http.Client, api, cloudID string, scopes 
 		return nil, fmt.Errorf("malformed account id %s in Atlassian's answer", quoteShort(u.AccountID))
 	}
 	return &u, nil
-}
-
-// accessibleResources lists the sites the grant reaches.
-func accessibleResources(ctx context.Context, hc *http.Client, api string) ([]store.Site, error) {
-	var rs []store.Site
-	if err := getJSON(ctx, hc, api, "/oauth/token/accessible-resources", &rs); err != nil {
-		return nil, err
-	}
-	for i, r := range rs {
-		if !validCloudID(r.ID) {
-			return nil, fmt.Errorf("malformed cloud id %s in Atlassian's list of sites", quoteShort(r.ID))
-		}
-		r.Scopes = slices.DeleteFunc(r.Scopes, func(s string) bool { return !validScopeToken(s) })
-		r.AvatarURL = ""
-		rs[i] = r
-	}
-	return rs, nil
-}
-
-// getJSON GETs api+path with hc and decodes the JSON answer into v.
-func getJSON(ctx context.Context, hc *http.Client, api, path string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, api+path, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", path, stripURL(err))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
-		return &APIError{Method: http.MethodGet, Path: path, Status: resp.StatusCode}
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return fmt.Errorf("GET %s: reading the response: %w", path, err)
-	}
-	if len(body) > maxBody {
-		return fmt.Errorf("GET %s: response larger than %d bytes", path, maxBody)
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("GET %s: the response is not the JSON expected", path)
-	}
-	return nil
-}
-
-// stripURL removes the request URL from a transport error: it is long and
-// adds nothing to a message that already names the path.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }

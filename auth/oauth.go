@@ -2,7 +2,10 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -119,4 +122,53 @@ func tokenError(err error) error {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// grantFrom is the grant a token response makes of prev: the new access
+// token, its expiry counted from when the response was received, and the
+// rotated refresh token (prev's when the response names none).
+func grantFrom(tok *oauth2.Token, received time.Time, prev store.Grant) store.Grant {
+	g := prev
+	g.AccessToken = tok.AccessToken
+	g.TokenType = "Bearer"
+	g.Expiry = received.Add(time.Duration(tok.ExpiresIn) * time.Second).UTC()
+	if tok.RefreshToken != "" {
+		g.RefreshToken = tok.RefreshToken
+	}
+	return g
+}
+
+// oauthConfig returns the x/oauth2 configuration of a client. The
+// AuthStyle is explicit: with auto-detection x/oauth2 replays a failed
+// token request in another style, which would spend a rotating refresh
+// token twice.
+func oauthConfig(clientID, secret, authURL, redirectURL string, scopes []string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     clientID,
+		ClientSecret: secret,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   authURL + "/authorize",
+			TokenURL:  authURL + "/oauth/token",
+			AuthStyle: oauth2.AuthStyleInParams,
+		},
+		RedirectURL: redirectURL,
+		Scopes:      scopes,
+	}
+}
+
+// grantedScopes returns the scope the token response names, or asked when
+// it names none.
+func grantedScopes(tok *oauth2.Token, asked []string) []string {
+	if s, ok := tok.Extra("scope").(string); ok && s != "" {
+		return strings.Fields(s)
+	}
+	return asked
+}
+
+func randomString(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("reading random bytes: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }

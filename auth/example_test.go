@@ -24,7 +24,7 @@ func ExampleOpen() {
 	if err != nil {
 		log.Fatal(err) // a *auth.LoginRequiredError if nobody logged in
 	}
-	resp, err := s.Client(ctx).Get("https://api.atlassian.com/ex/jira/" + site.ID + "/rest/api/3/myself")
+	resp, err := s.Client(ctx).Get(site.JiraURL() + "/rest/api/3/myself")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func ExampleSession_Client() {
 	}
 	issue := []byte(`{"fields":{"project":{"key":"OPS"},"summary":"Disk full","issuetype":{"name":"Task"}}}`)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
-		"https://api.atlassian.com/ex/jira/"+site.ID+"/rest/api/3/issue", bytes.NewReader(issue))
+		site.JiraURL()+"/rest/api/3/issue", bytes.NewReader(issue))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -86,7 +86,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	resp, err := s.Client(ctx).Get("https://api.atlassian.com/ex/jira/" + site.ID + "/rest/api/3/myself")
+	resp, err := s.Client(ctx).Get(site.JiraURL() + "/rest/api/3/myself")
 	if err != nil {
 		fail(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/atl-cli/atl/auth/authtest"
+	"github.com/atl-cli/atl/cmd/atl/internal/cli/clitest"
 	"github.com/atl-cli/atl/store"
 	"github.com/atl-cli/atl/store/storetest"
 )
@@ -17,7 +18,7 @@ import (
 // memory. scripts/bench measures whole processes.
 
 func BenchmarkRunHelp(b *testing.B) {
-	f, _, _, _ := testFactory(b, nil)
+	f, _, _, _ := clitest.NewFactory(b, nil)
 	f.IO.Out, f.IO.ErrOut = io.Discard, io.Discard
 	b.ReportAllocs()
 	for b.Loop() {
@@ -30,7 +31,7 @@ func BenchmarkRunHelp(b *testing.B) {
 func BenchmarkRunTokenCacheHit(b *testing.B) {
 	srv := authtest.NewServer(authtest.Options{ClientID: "cid", ClientSecret: "cs"})
 	b.Cleanup(srv.Close)
-	f, _, _, keys := testFactory(b, nil)
+	f, _, _, keys := clitest.NewFactory(b, nil)
 	cache := storetest.NewMemoryCache()
 	f.TokenCache = cache
 	var out strings.Builder

@@ -1,50 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/auth/authtest"
+	"github.com/atl-cli/atl/cmd/atl/internal/cli"
+	"github.com/atl-cli/atl/cmd/atl/internal/cli/clitest"
 	"github.com/atl-cli/atl/store"
-	"github.com/atl-cli/atl/store/storetest"
 )
 
-// testFactory returns a factory with fake streams, environment and keychain.
-func testFactory(t testing.TB, env map[string]string) (*factory, *bytes.Buffer, *bytes.Buffer, *storetest.Memory) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	keys := storetest.NewMemory()
-	if env == nil {
-		env = map[string]string{}
-	}
-	if _, ok := env["ATL_CONFIG_DIR"]; !ok {
-		env["ATL_CONFIG_DIR"] = t.TempDir()
-	}
-	f := &factory{
-		IO:         &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
-		Getenv:     func(k string) string { return env[k] },
-		Environ:    func() []string { return nil },
-		Now:        time.Now,
-		HTTPClient: &http.Client{Timeout: 5 * time.Second},
-		Keychain:   keys,
-		TokenCache: storetest.NewMemoryCache(), // no kernel keyring in tests
-		OpenURL:    func(string) error { return errors.New("no browser in tests") },
-	}
-	return f, &out, &errOut, keys
-}
-
 // execute runs atl with args in-process and returns its exit code.
-func execute(f *factory, args ...string) int {
+func execute(f *cli.Factory, args ...string) int {
 	return run(context.Background(), f, args)
 }
 
@@ -56,7 +27,7 @@ func TestUsageErrors(t *testing.T) {
 		{"login", "--timeout", "soon"},
 		{"--profile", "../etc", "token"},
 	} {
-		f, out, errOut, _ := testFactory(t, nil)
+		f, out, errOut, _ := clitest.NewFactory(t, nil)
 		if code := execute(f, args...); code != 2 {
 			t.Errorf("atl %v: exit %d, want 2 (stderr %q)", args, code, errOut)
 		}
@@ -67,7 +38,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestLoginHelpNamesTheDefaultCallback(t *testing.T) {
-	f, out, _, _ := testFactory(t, nil)
+	f, out, _, _ := clitest.NewFactory(t, nil)
 	if code := execute(f, "login", "--help"); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -77,7 +48,7 @@ func TestLoginHelpNamesTheDefaultCallback(t *testing.T) {
 }
 
 func TestTokenWhenNotLoggedIn(t *testing.T) {
-	f, out, errOut, _ := testFactory(t, nil)
+	f, out, errOut, _ := clitest.NewFactory(t, nil)
 	if code := execute(f, "token"); code != 4 {
 		t.Fatalf("exit %d", code)
 	}
@@ -95,7 +66,7 @@ func TestInProcessLoginStoresSecretsOnlyInKeychain(t *testing.T) {
 		"ATL_CLIENT_ID": "cid", "ATL_CLIENT_SECRET": "csecret", "ATL_CALLBACK_URL": callback,
 		"ATL_AUTH_URL": srv.URL(), "ATL_API_URL": srv.URL(),
 	}
-	f, out, errOut, keys := testFactory(t, env)
+	f, out, errOut, keys := clitest.NewFactory(t, env)
 	browsed := make(chan error, 1)
 	f.OpenURL = func(u string) error {
 		go func() {
@@ -142,7 +113,7 @@ func TestInProcessLoginStoresSecretsOnlyInKeychain(t *testing.T) {
 }
 
 func TestKeychainFailureFailsLoginBeforeTheBrowser(t *testing.T) {
-	f, _, errOut, keys := testFactory(t, map[string]string{"ATL_CLIENT_ID": "cid"})
+	f, _, errOut, keys := clitest.NewFactory(t, map[string]string{"ATL_CLIENT_ID": "cid"})
 	keys.Fail(&store.KeychainError{Op: "read", Cause: "the keyring is locked"})
 	opened := false
 	f.OpenURL = func(string) error { opened = true; return nil }
@@ -157,138 +128,9 @@ func TestKeychainFailureFailsLoginBeforeTheBrowser(t *testing.T) {
 	}
 }
 
-func TestPromptSite(t *testing.T) {
-	sites := []auth.Site{
-		{ID: "id-1", URL: "https://alpha.atlassian.net", Name: "alpha"},
-		{ID: "id-2", URL: "https://beta.atlassian.net", Name: "Beta"},
-	}
-	for _, tc := range []struct {
-		input       string
-		interactive bool
-		wantID      string
-		wantUsage   bool
-	}{
-		{interactive: true, input: "x\n0\n3\n2\n", wantID: "id-2"},
-		{interactive: true, input: "1", wantID: "id-1"},
-		{interactive: true, input: "", wantUsage: true},
-		{interactive: false, wantUsage: true},
-	} {
-		var errOut bytes.Buffer
-		in := newLoginInput(strings.NewReader(tc.input))
-		got, err := promptSite(context.Background(), sites, &ioStreams{ErrOut: &errOut, Interactive: tc.interactive}, in)
-		in.close()
-		var ue *usageError
-		if tc.wantUsage != errors.As(err, &ue) {
-			t.Errorf("%+v: err = %v", tc, err)
-			continue
-		}
-		if tc.wantUsage && !tc.interactive && err.Error() != "this login reaches 2 sites (alpha https://alpha.atlassian.net, Beta https://beta.atlassian.net): choose one with --site NAME|URL|ID" {
-			t.Errorf("message %q", err)
-		}
-		if !tc.wantUsage && got.ID != tc.wantID {
-			t.Errorf("%+v: got %s", tc, got.ID)
-		}
-		if tc.interactive && !strings.Contains(errOut.String(), "  2) Beta  https://beta.atlassian.net") {
-			t.Errorf("prompt %q", errOut.String())
-		}
-	}
-}
-
-func TestParseScopes(t *testing.T) {
-	got, err := parseScopes([]string{"offline_access read:me", "read:me", "read:jira-user"})
-	if err != nil || strings.Join(got, " ") != "offline_access read:me read:jira-user" {
-		t.Fatalf("got %v %v", got, err)
-	}
-	if got, err := parseScopes(nil); got != nil || err != nil {
-		t.Fatalf("no --scopes = %v, %v; want nil (config.json's or the defaults)", got, err)
-	}
-	if _, err := parseScopes([]string{" "}); err == nil {
-		t.Fatal("empty scopes accepted")
-	}
-}
-
-func TestBrowserCommandGetsURLLastAndNoSecret(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("uses a shell script")
-	}
-	dir := t.TempDir()
-	script := filepath.Join(dir, "browser")
-	record := filepath.Join(dir, "record")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > "+record+".tmp\nenv >> "+record+".tmp\nmv "+record+".tmp "+record+"\n"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	f, _, _, _ := testFactory(t, map[string]string{"ATL_BROWSER": script + " --new-window"})
-	f.Environ = func() []string { return []string{"PATH=/usr/bin:/bin", "ATL_CLIENT_SECRET=s3cret", "HOME=/home/x"} }
-	if err := f.openBrowser("http://example.test/authorize?x=1"); err != nil {
-		t.Fatal(err)
-	}
-	var b []byte
-	for i := 0; i < 200; i++ {
-		if b, _ = os.ReadFile(record); len(b) > 0 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	lines := strings.Split(string(b), "\n")
-	if len(lines) < 2 || lines[0] != "--new-window" || lines[1] != "http://example.test/authorize?x=1" {
-		t.Fatalf("browser args = %q", lines)
-	}
-	if strings.Contains(string(b), "s3cret") || !strings.Contains(string(b), "HOME=/home/x") {
-		t.Fatalf("browser environment wrong:\n%s", b)
-	}
-}
-
-func TestReadSecret(t *testing.T) {
-	if s, err := readSecret(strings.NewReader("  abc \nrest")); err != nil || s != "abc" {
-		t.Fatalf("got %q %v", s, err)
-	}
-	if _, err := readSecret(strings.NewReader("")); err == nil {
-		t.Fatal("empty secret accepted")
-	}
-}
-
 func TestVersionFlag(t *testing.T) {
-	f, out, _, _ := testFactory(t, nil)
+	f, out, _, _ := clitest.NewFactory(t, nil)
 	if code := execute(f, "--version"); code != 0 || !strings.HasPrefix(out.String(), "atl version ") {
 		t.Fatalf("exit %d, stdout %q", code, out)
-	}
-}
-
-func TestABlankBrowserVariableIsUnset(t *testing.T) {
-	for _, env := range []map[string]string{
-		{"ATL_BROWSER": " "},
-		{"ATL_BROWSER": "\t", "BROWSER": "  "},
-		{"BROWSER": " "},
-	} {
-		f, _, _, _ := testFactory(t, env)
-		opened := ""
-		f.OpenURL = func(u string) error { opened = u; return nil }
-		if err := f.openBrowser("http://127.0.0.1:1/start?k=x"); err != nil || opened != "http://127.0.0.1:1/start?k=x" {
-			t.Errorf("%v: err %v, system browser got %q", env, err, opened)
-		}
-	}
-}
-
-func TestTakeEnvironmentRemovesTheSecretsFromTheProcess(t *testing.T) {
-	t.Setenv("ATL_CLIENT_SECRET", "upper")
-	t.Setenv("Atl_Client_Secret", "mixed") // one variable on Windows, two elsewhere
-	t.Setenv("ATL_TOKEN", "token")
-	t.Setenv("atl_token", "lower")
-	t.Setenv("ATL_CLIENT_ID", "cid")
-	env := takeEnvironment()
-	if env.get("ATL_CLIENT_ID") != "cid" || env.get("ATL_CLIENT_SECRET") != "upper" || env.get("ATL_TOKEN") != "token" {
-		t.Fatalf("the snapshot lost values: %q %q %q", env.get("ATL_CLIENT_ID"), env.get("ATL_CLIENT_SECRET"), env.get("ATL_TOKEN"))
-	}
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); strings.EqualFold(name, "ATL_CLIENT_SECRET") || strings.EqualFold(name, "ATL_TOKEN") {
-			t.Fatalf("%s is still in the process environment", name)
-		}
-	}
-	if os.Getenv("ATL_CLIENT_ID") != "cid" {
-		t.Fatal("other variables were removed")
-	}
-	got := childEnv([]string{"PATH=/bin", "atl_client_secret=x", "ATL_CLIENT_SECRET=y", "ATL_CLIENT_SECRETS=z", "Atl_Token=t", "ATL_TOKEN=u", "ATL_TOKENS=v"})
-	if strings.Join(got, " ") != "PATH=/bin ATL_CLIENT_SECRETS=z ATL_TOKENS=v" {
-		t.Fatalf("childEnv = %q", got)
 	}
 }

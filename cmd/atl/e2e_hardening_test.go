@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,38 +10,20 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/atl-cli/atl/auth/authtest"
+	"github.com/atl-cli/atl/cmd/atl/internal/cli/clitest"
 )
-
-// lockedBuffer is a bytes.Buffer safe for a writer and a reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // loginInBackground starts `atl login` with a browser that does nothing and
 // returns it, its stderr, and the sign-in link it printed.
-func (e *e2e) loginInBackground(args ...string) (*exec.Cmd, *lockedBuffer, string) {
+func (e *e2e) loginInBackground(args ...string) (*exec.Cmd, *clitest.LockedBuffer, string) {
 	e.t.Helper()
 	e.env["ATL_BROWSER"] = "true"
 	cmd := e.command(append([]string{"login", "--insecure-storage"}, args...)...)
-	stderr := &lockedBuffer{}
+	stderr := &clitest.LockedBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)

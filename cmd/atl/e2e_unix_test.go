@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/atl-cli/atl/auth/authtest"
+	"github.com/atl-cli/atl/cmd/atl/internal/cli"
+	"github.com/atl-cli/atl/cmd/atl/internal/cli/clitest"
 	"github.com/creack/pty"
 )
 
@@ -121,7 +123,7 @@ type terminal struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	tty    *os.File
-	screen *lockedBuffer
+	screen *clitest.LockedBuffer
 	copied chan struct{} // closed once the terminal's output is all read
 }
 
@@ -133,7 +135,7 @@ func (e *e2e) onTerminal(args ...string) *terminal {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	term := &terminal{t: e.t, cmd: cmd, tty: tty, screen: &lockedBuffer{}, copied: make(chan struct{})}
+	term := &terminal{t: e.t, cmd: cmd, tty: tty, screen: &clitest.LockedBuffer{}, copied: make(chan struct{})}
 	e.t.Cleanup(func() { tty.Close() })
 	go func() { _, _ = io.Copy(term.screen, tty); close(term.copied) }()
 	return term
@@ -312,8 +314,8 @@ func TestE2EAfterAPastedAddressTheFirstAnswerPicksTheSite(t *testing.T) {
 func TestE2EAnInterruptAtTheSitePromptEndsTheLogin(t *testing.T) {
 	e := newE2E(t, authtest.Options{Sites: twoSites})
 	term := e.pasteToSitePrompt()
-	if code := term.waitAfter("\x03", "Ctrl-C at the site prompt did not end the login"); code != exitInterrupted {
-		t.Fatalf("exit %d, want %d:\n%q", code, exitInterrupted, term.screen.String())
+	if code := term.waitAfter("\x03", "Ctrl-C at the site prompt did not end the login"); code != cli.ExitInterrupted {
+		t.Fatalf("exit %d, want %d:\n%q", code, cli.ExitInterrupted, term.screen.String())
 	}
 	if !strings.Contains(term.screen.String(), "login interrupted") {
 		t.Errorf("screen:\n%q", term.screen.String())

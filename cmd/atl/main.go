@@ -5,22 +5,23 @@ package main
 import (
 	"context"
 	"os"
+
+	"github.com/atl-cli/atl/cmd/atl/internal/cli"
 )
 
 func main() {
-	env := takeEnvironment() // first: no child may inherit a secret
+	env := cli.TakeEnvironment() // first: no child may inherit a secret
 	ctx := newInterruptContext(context.Background())
-	code := run(ctx, newSystemFactory(env), os.Args[1:])
+	code := run(ctx, cli.NewSystemFactory(env), os.Args[1:])
 	ctx.Stop()
 	os.Exit(code)
 }
 
 // run runs atl with args and returns its exit code; errors are reported
 // on the factory's stderr.
-func run(ctx context.Context, f *factory, args []string) int {
-	g := &globalOptions{}
-	root := newRootCmd(f, g)
+func run(ctx context.Context, f *cli.Factory, args []string) int {
+	root := newRootCmd(f)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
-	return report(err, f.IO.ErrOut, invocation{command: cmd.Name(), profile: g.Profile})
+	return cli.Report(err, f.IO.ErrOut, cli.Invocation{Command: cmd.Name(), Profile: f.Profile})
 }

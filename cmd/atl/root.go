@@ -5,17 +5,23 @@ import (
 	"runtime/debug"
 
 	"github.com/atl-cli/atl/auth"
+	"github.com/atl-cli/atl/cmd/atl/internal/api"
+	"github.com/atl-cli/atl/cmd/atl/internal/cli"
+	"github.com/atl-cli/atl/cmd/atl/internal/config"
+	"github.com/atl-cli/atl/cmd/atl/internal/doctor"
+	"github.com/atl-cli/atl/cmd/atl/internal/login"
+	"github.com/atl-cli/atl/cmd/atl/internal/logout"
+	"github.com/atl-cli/atl/cmd/atl/internal/sites"
+	"github.com/atl-cli/atl/cmd/atl/internal/token"
+	"github.com/atl-cli/atl/cmd/atl/internal/whoami"
 	"github.com/atl-cli/atl/internal/httpdebug"
 	"github.com/spf13/cobra"
 )
 
-// globalOptions are the flags every command has.
-type globalOptions struct {
-	Profile string
-	Debug   bool
-}
-
-func newRootCmd(f *factory, g *globalOptions) *cobra.Command {
+// newRootCmd is atl's command tree: the global flags (--profile, into
+// the factory every command shares, and --debug) and each command.
+func newRootCmd(f *cli.Factory) *cobra.Command {
+	debug := false
 	root := &cobra.Command{
 		Use:   "atl",
 		Short: "Sign in to Atlassian Cloud and serve access tokens to your scripts",
@@ -32,12 +38,12 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 		Version:       version(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		Args:          noArgs,
+		Args:          cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmd.Help()
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if g.Debug || f.Getenv("ATL_DEBUG") == "1" {
+			if debug || f.Getenv("ATL_DEBUG") == "1" {
 				f.HTTPClient = &http.Client{
 					Timeout:   f.HTTPClient.Timeout,
 					Transport: &httpdebug.Transport{Base: f.HTTPClient.Transport, Out: f.IO.ErrOut},
@@ -50,7 +56,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 	root.SetOut(f.IO.Out) // --help output, asked for, goes to stdout
 	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &usageError{err: err}
+		return &cli.UsageError{Err: err}
 	})
 	root.CompletionOptions.HiddenDefaultCmd = false
 
@@ -58,46 +64,22 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 	if defProfile == "" {
 		defProfile = auth.DefaultProfile
 	}
-	root.PersistentFlags().BoolVar(&g.Debug, "debug", false, "trace HTTP requests on stderr, secrets redacted (env ATL_DEBUG=1)")
-	root.PersistentFlags().StringVar(&g.Profile, "profile", defProfile, "name of the stored login to use (env ATL_PROFILE)")
-	_ = root.RegisterFlagCompletionFunc("profile", completeProfiles(f))
+	root.PersistentFlags().BoolVar(&debug, "debug", false, "trace HTTP requests on stderr, secrets redacted (env ATL_DEBUG=1)")
+	root.PersistentFlags().StringVar(&f.Profile, "profile", defProfile, "name of the stored login to use (env ATL_PROFILE)")
+	_ = root.RegisterFlagCompletionFunc("profile", cli.CompleteProfiles(f))
 
 	root.AddCommand(
-		newLoginCmd(f, g),
-		newWhoamiCmd(f, g),
-		newTokenCmd(f, g),
-		newLogoutCmd(f, g),
-		newSitesCmd(f, g),
-		newAPICmd(f, g),
-		newConfigCmd(f, g),
-		newDoctorCmd(f, g),
+		login.NewCmd(f),
+		whoami.NewCmd(f),
+		token.NewCmd(f),
+		logout.NewCmd(f),
+		sites.NewCmd(f),
+		api.NewCmd(f),
+		config.NewCmd(f),
+		doctor.NewCmd(f),
 	)
 	return root
 }
-
-// noArgs rejects positional arguments as a usage error.
-func noArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return usageErrorf("unexpected argument %q for %q; see `%s --help`", args[0], cmd.CommandPath(), cmd.CommandPath())
-	}
-	return nil
-}
-
-// helpEnv is the environment section shared by the commands' help.
-const helpEnv = `
-Environment:
-  ATL_CLIENT_ID      the OAuth app's client id (developer console)
-  ATL_CLIENT_SECRET  the app's secret, if it has one (read at login, then kept in the keychain)
-  ATL_CALLBACK_URL   the app's registered callback URL (default ` + auth.DefaultCallbackURL + `)
-  ATL_AUTH_URL       authorization server (default ` + auth.DefaultAuthURL + `)
-  ATL_API_URL        API server (default ` + auth.DefaultAPIURL + `)
-  ATL_CONFIG_DIR     where metadata lives (default: the OS config dir + /atl)
-  ATL_PROFILE        the stored login to use (default "default")
-  ATL_SITE           the site to use for one call (as --site): name, URL or cloud id
-  ATL_TOKEN          an access token to use instead of the stored login (CI)
-  ATL_DEBUG=1        trace HTTP on stderr with secrets redacted (as --debug)
-  ATL_BROWSER, BROWSER  command to open the browser; the URL is its last argument
-  HTTPS_PROXY, NO_PROXY  a proxy for the requests to Atlassian`
 
 // version is the module version atl was built from ("(devel)" for a build
 // from a checkout), with the VCS revision when known.

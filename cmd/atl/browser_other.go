@@ -1,9 +1,0 @@
-//go:build !linux
-
-package main
-
-import "errors"
-
-func underWSL(func(string) string) bool { return false }
-
-func windowsBrowser(string) error { return errors.New("not under WSL") }

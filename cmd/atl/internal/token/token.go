@@ -1,0 +1,104 @@
+package token
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/atl-cli/atl/auth"
+	"github.com/atl-cli/atl/cmd/atl/internal/cli"
+	"github.com/spf13/cobra"
+)
+
+type tokenOptions struct {
+	f        *cli.Factory
+	JSON     bool
+	Header   bool
+	MinValid time.Duration
+	Site     string
+}
+
+func NewCmd(f *cli.Factory) *cobra.Command {
+	opts := &tokenOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Print a valid access token",
+		Long: `Print a valid access token and a newline on stdout, and nothing else.
+
+The cached token is printed while it has more than a minute left; otherwise atl
+refreshes it (one refresh across all concurrent atl processes), stores the
+rotated refresh token, and prints the new access token. Messages go to stderr.
+Exit code 4 means there is no usable login: run atl login.`,
+		Example: `  curl -H "Authorization: Bearer $(atl token)" https://api.atlassian.com/me
+  curl -H "$(atl token --header)" https://api.atlassian.com/me
+  atl token --min-valid 10m     # a token good for 10 more minutes at least
+  atl token --json | jq -r .expires_at
+  ATL_TOKEN=... atl api rest/api/3/myself   # CI: a token from elsewhere, no keychain`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runToken(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.JSON, "json", false, "print the token with its expiry, site and scopes as JSON")
+	fl.BoolVar(&opts.Header, "header", false, "print an HTTP header: Authorization: Bearer TOKEN")
+	fl.DurationVar(&opts.MinValid, "min-valid", 0, "refresh first unless the token stays valid this long (at most 59m; at least 1m is always kept)")
+	fl.StringVar(&opts.Site, "site", "", "the site for --json's cloud_id and site_url: name, URL or cloud id (env ATL_SITE)")
+	_ = cmd.RegisterFlagCompletionFunc("site", cli.CompleteSites(f))
+	return cmd
+}
+
+type tokenJSON struct {
+	AccessToken string   `json:"access_token"`
+	ExpiresAt   string   `json:"expires_at"`
+	TokenType   string   `json:"token_type"`
+	CloudID     string   `json:"cloud_id"`
+	SiteURL     string   `json:"site_url"`
+	Scopes      []string `json:"scopes"`
+}
+
+// maxMinValid bounds --min-valid below an access token's life (1 hour),
+// so that a refreshed token always satisfies it.
+const maxMinValid = 59 * time.Minute
+
+func runToken(ctx context.Context, opts *tokenOptions) error {
+	if opts.MinValid < 0 || opts.MinValid > maxMinValid {
+		return cli.UsageErrorf("--min-valid must be between 0 and %s (an access token lives an hour)", maxMinValid)
+	}
+	if opts.JSON && opts.Header {
+		return cli.UsageErrorf("--json and --header cannot go together")
+	}
+	s, err := opts.f.Session(cli.WithSite(opts.Site), func(o *auth.Options) { o.MinValid = opts.MinValid })
+	if err != nil {
+		return err
+	}
+	tok, err := s.TokenSource(ctx).Token()
+	if err != nil {
+		return err
+	}
+	out := opts.f.IO.Out
+	switch {
+	case opts.Header:
+		_, err = fmt.Fprintln(out, "Authorization: Bearer "+tok.AccessToken)
+		return err
+	case !opts.JSON:
+		_, err = fmt.Fprintln(out, tok.AccessToken)
+		return err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return err
+	}
+	expires := ""
+	if !tok.Expiry.IsZero() { // unknown for ATL_TOKEN
+		expires = tok.Expiry.UTC().Format(time.RFC3339)
+	}
+	return cli.PrintJSON(out, opts.f.IO.OutTerminal, tokenJSON{
+		AccessToken: tok.AccessToken,
+		ExpiresAt:   expires,
+		TokenType:   "Bearer",
+		CloudID:     info.Site.ID,
+		SiteURL:     info.Site.URL,
+		Scopes:      info.Scopes,
+	})
+}

@@ -71,7 +71,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 	root.AddCommand(
 		login.NewCmd(f),
 		whoami.NewCmd(f),
-		token.NewCmd(f),
+		token.NewCmd(f, nil),
 		logout.NewCmd(f),
 		sites.NewCmd(f),
 		api.NewCmd(f),

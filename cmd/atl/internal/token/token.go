@@ -1,3 +1,4 @@
+// Package token is `atl token`: a valid access token on stdout.
 package token
 
 import (
@@ -10,16 +11,22 @@ import (
 	"github.com/spf13/cobra"
 )
 
-type tokenOptions struct {
-	f        *cli.Factory
+// Options are what `atl token` runs with: its dependencies, then its
+// flags.
+type Options struct {
+	IO      *cli.IOStreams
+	Session func(mods ...func(*auth.Options)) (*auth.Session, error)
+
 	JSON     bool
 	Header   bool
 	MinValid time.Duration
 	Site     string
 }
 
-func NewCmd(f *cli.Factory) *cobra.Command {
-	opts := &tokenOptions{f: f}
+// NewCmd returns `atl token`. runF, when set, runs in place of the command
+// (a test of its flags).
+func NewCmd(f *cli.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IO, Session: f.Session}
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Print a valid access token",
@@ -36,7 +43,10 @@ Exit code 4 means there is no usable login: run atl login.`,
   ATL_TOKEN=... atl api rest/api/3/myself   # CI: a token from elsewhere, no keychain`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runToken(cmd.Context(), opts)
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -61,14 +71,16 @@ type tokenJSON struct {
 // so that a refreshed token always satisfies it.
 const maxMinValid = 59 * time.Minute
 
-func runToken(ctx context.Context, opts *tokenOptions) error {
+// run prints the token: alone, as a header, or as JSON with what it is
+// for.
+func run(ctx context.Context, opts *Options) error {
 	if opts.MinValid < 0 || opts.MinValid > maxMinValid {
 		return cli.UsageErrorf("--min-valid must be between 0 and %s (an access token lives an hour)", maxMinValid)
 	}
 	if opts.JSON && opts.Header {
 		return cli.UsageErrorf("--json and --header cannot go together")
 	}
-	s, err := opts.f.Session(cli.WithSite(opts.Site), func(o *auth.Options) { o.MinValid = opts.MinValid })
+	s, err := opts.Session(cli.WithSite(opts.Site), func(o *auth.Options) { o.MinValid = opts.MinValid })
 	if err != nil {
 		return err
 	}
@@ -76,7 +88,7 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 	if err != nil {
 		return err
 	}
-	out := opts.f.IO.Out
+	out := opts.IO.Out
 	switch {
 	case opts.Header:
 		_, err = fmt.Fprintln(out, "Authorization: Bearer "+tok.AccessToken)
@@ -93,7 +105,7 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 	if !tok.Expiry.IsZero() { // unknown for ATL_TOKEN
 		expires = tok.Expiry.UTC().Format(time.RFC3339)
 	}
-	return cli.PrintJSON(out, opts.f.IO.OutTerminal, tokenJSON{
+	return cli.PrintJSON(out, opts.IO.OutTerminal, tokenJSON{
 		AccessToken: tok.AccessToken,
 		ExpiresAt:   expires,
 		TokenType:   "Bearer",

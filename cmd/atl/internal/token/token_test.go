@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"flag"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ func TestRunToken(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		stored   bool
-		json     bool
+		opts     Options // its flags
 		profile  string
 		advance  time.Duration
 		code     int
@@ -26,7 +27,15 @@ func TestRunToken(t *testing.T) {
 		requests int
 	}{
 		{name: "cached", stored: true, stdout: "stored-access-token\n"},
-		{name: "json", stored: true, json: true, stdout: "golden:token.json"},
+		{name: "json", stored: true, opts: Options{JSON: true}, stdout: "golden:token.json"},
+		{name: "header", stored: true, opts: Options{Header: true}, stdout: "Authorization: Bearer stored-access-token\n"},
+		{name: "min-valid beyond the token's life", stored: true, opts: Options{MinValid: time.Hour}, code: 2,
+			stderr: "atl: --min-valid must be between 0 and 59m0s (an access token lives an hour)\n"},
+		{name: "min-valid forces a refresh", stored: true, opts: Options{MinValid: 59 * time.Minute}, advance: 2 * time.Minute, stdout: "<refreshed>", requests: 1},
+		{name: "json and header", stored: true, opts: Options{JSON: true, Header: true}, code: 2, stderr: "atl: --json and --header cannot go together\n"},
+		{name: "a site the login does not reach", stored: true, opts: Options{JSON: true, Site: "elsewhere"}, code: 2,
+			stderr: "atl: no site matches \"elsewhere\"; this login reaches: example https://example.atlassian.net; pick one with --site NAME|URL|ID (`atl sites` lists them)\n",
+			requests: 1}, // the sites are listed with the token the API refuses: one refresh
 		{name: "not logged in", code: 4, stderr: "atl: not logged in; run `atl login`\n"},
 		{name: "not logged in, another profile", profile: "work", code: 4,
 			stderr: "atl: not logged in (profile \"work\"); run `atl login --profile work`\n"},
@@ -41,7 +50,9 @@ func TestRunToken(t *testing.T) {
 				e.F.Profile = tc.profile
 			}
 			e.Clock.Advance(tc.advance)
-			code := e.Report(runToken(context.Background(), &tokenOptions{f: e.F, JSON: tc.json}), "token")
+			opts := tc.opts
+			opts.IO, opts.Session = e.F.IO, e.F.Session
+			code := e.Report(run(context.Background(), &opts), "token")
 			if code != tc.code || e.ErrOut.String() != tc.stderr {
 				t.Fatalf("exit %d, stderr %q; want %d, %q", code, e.ErrOut, tc.code, tc.stderr)
 			}
@@ -63,5 +74,36 @@ func TestRunToken(t *testing.T) {
 				t.Fatalf("token requests = %d, want %d", n, tc.requests)
 			}
 		})
+	}
+}
+
+func TestNewCmdFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want Options
+		err  string
+	}{
+		{nil, Options{}, ""},
+		{[]string{"--json", "--site", "beta"}, Options{JSON: true, Site: "beta"}, ""},
+		{[]string{"--header", "--min-valid", "10m"}, Options{Header: true, MinValid: 10 * time.Minute}, ""},
+		{[]string{"extra"}, Options{}, `unexpected argument "extra" for "token"; see ` + "`token --help`"},
+		{[]string{"--min-valid", "soon"}, Options{}, `invalid argument "soon" for "--min-valid" flag: time: invalid duration "soon"`},
+	} {
+		e := clitest.New(t)
+		var got *Options
+		cmd := NewCmd(e.F, func(_ context.Context, o *Options) error { got = o; return nil })
+		cmd.SetArgs(tc.args)
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		err := cmd.Execute()
+		if tc.err != "" {
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("%q: err %v, want %q", tc.args, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got == nil || got.JSON != tc.want.JSON || got.Header != tc.want.Header || got.MinValid != tc.want.MinValid || got.Site != tc.want.Site {
+			t.Errorf("%q: %+v, %v; want %+v", tc.args, got, err, tc.want)
+		}
 	}
 }

@@ -34,7 +34,7 @@ func TestRunToken(t *testing.T) {
 		{name: "min-valid forces a refresh", stored: true, opts: Options{MinValid: 59 * time.Minute}, advance: 2 * time.Minute, stdout: "<refreshed>", requests: 1},
 		{name: "json and header", stored: true, opts: Options{JSON: true, Header: true}, code: 2, stderr: "atl: --json and --header cannot go together\n"},
 		{name: "a site the login does not reach", stored: true, opts: Options{JSON: true, Site: "elsewhere"}, code: 2,
-			stderr: "atl: no site matches \"elsewhere\"; this login reaches: example https://example.atlassian.net; pick one with --site NAME|URL|ID (`atl sites` lists them)\n",
+			stderr:   "atl: no site matches \"elsewhere\"; this login reaches: example https://example.atlassian.net; pick one with --site NAME|URL|ID (`atl sites` lists them)\n",
 			requests: 1}, // the sites are listed with the token the API refuses: one refresh
 		{name: "not logged in", code: 4, stderr: "atl: not logged in; run `atl login`\n"},
 		{name: "not logged in, another profile", profile: "work", code: 4,

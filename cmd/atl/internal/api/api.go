@@ -1,3 +1,5 @@
+// Package api is `atl api`: a call to the Jira or Confluence REST API
+// as the logged-in user, its answer on stdout.
 package api
 
 import (
@@ -15,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/cmd/atl/internal/cli"
 	"github.com/atl-cli/atl/internal/jsoncolor"
 	"github.com/atl-cli/atl/internal/retry"
@@ -26,10 +29,18 @@ import (
 // maxBodySize bounds a request body and each response atl api reads.
 const maxBodySize = 64 << 20
 
-type apiOptions struct {
-	f *cli.Factory
+// Options are what `atl api` runs with: its dependencies, then its flags,
+// then its PATH.
+type Options struct {
+	IO      *cli.IOStreams
+	Session func(mods ...func(*auth.Options)) (*auth.Session, error)
+	// Now is the time a Retry-After date is counted from.
+	Now func() time.Time
+	// Wait waits before a retry of a 429 or 503, or until ctx ends.
+	Wait func(ctx context.Context, d time.Duration) error
+	// Color colours JSON printed on a terminal (NO_COLOR is unset).
+	Color bool
 
-	Path        string
 	Method      string
 	Headers     []string
 	Fields      []string
@@ -42,10 +53,14 @@ type apiOptions struct {
 	Slurp       bool
 	Product     string
 	Site        string
+
+	Path string
 }
 
-func NewCmd(f *cli.Factory) *cobra.Command {
-	opts := &apiOptions{f: f}
+// NewCmd returns `atl api`. runF, when set, runs in place of the command
+// (a test of its flags).
+func NewCmd(f *cli.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IO, Session: f.Session, Now: f.Now, Wait: f.Wait, Color: f.Getenv("NO_COLOR") == ""}
 	cmd := &cobra.Command{
 		Use:   "api PATH",
 		Short: "Call the Jira or Confluence REST API as the logged-in user",
@@ -85,7 +100,10 @@ a page after the 10000th.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Path = args[0]
-			return runAPI(cmd.Context(), opts)
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -116,8 +134,9 @@ func (e *apiStatusError) Error() string {
 	return fmt.Sprintf("%s %s: HTTP %d %s", e.method, e.path, e.status, http.StatusText(e.status))
 }
 
-func runAPI(ctx context.Context, opts *apiOptions) error {
-	f := opts.f
+// run sends the request PATH and the flags describe and prints the answer
+// (every page of it with --paginate).
+func run(ctx context.Context, opts *Options) error {
 	if opts.Product != "jira" && opts.Product != "confluence" {
 		return cli.UsageErrorf("--product must be jira or confluence, not %q", opts.Product)
 	}
@@ -138,13 +157,13 @@ func runAPI(ctx context.Context, opts *apiOptions) error {
 	if err != nil {
 		return err
 	}
-	fields, err := parseFields(opts.Fields, opts.TypedFields, f.IO.In)
+	fields, err := parseFields(opts.Fields, opts.TypedFields, opts.IO.In)
 	if err != nil {
 		return err
 	}
 	var raw []byte
 	if opts.Input != "" {
-		if raw, err = readBody("--input", opts.Input, f.IO.In); err != nil {
+		if raw, err = readBody("--input", opts.Input, opts.IO.In); err != nil {
 			return err
 		}
 	}
@@ -156,7 +175,7 @@ func runAPI(ctx context.Context, opts *apiOptions) error {
 		}
 	}
 
-	s, err := f.Session(cli.WithSite(opts.Site))
+	s, err := opts.Session(cli.WithSite(opts.Site))
 	if err != nil {
 		return err
 	}
@@ -197,7 +216,7 @@ func runAPI(ctx context.Context, opts *apiOptions) error {
 	}
 
 	c := &apiCall{opts: opts, hc: s.Client(ctx), header: header, method: method, raw: raw, jq: jq,
-		color: f.IO.OutTerminal && f.Getenv("NO_COLOR") == "", terminal: f.IO.OutTerminal, mergeLimit: maxMerge}
+		color: opts.IO.OutTerminal && opts.Color, terminal: opts.IO.OutTerminal, mergeLimit: maxMerge}
 	if opts.Paginate {
 		return c.paginate(ctx, req, info.APIURL+"/ex/confluence/"+url.PathEscape(info.Site.ID), info.APIURL)
 	}
@@ -274,7 +293,7 @@ func readBody(flag, name string, stdin io.Reader) ([]byte, error) {
 
 // apiCall sends the requests of one atl api run and prints the answers.
 type apiCall struct {
-	opts     *apiOptions
+	opts     *Options
 	hc       *http.Client
 	header   http.Header
 	method   string
@@ -327,11 +346,11 @@ func (c *apiCall) do(ctx context.Context, pr pageRequest) (*http.Response, []byt
 		if !retryable || attempt > apiRetries {
 			return resp, body, nil
 		}
-		wait := retryWait(resp.Header, attempt, c.opts.f.Now())
-		fmt.Fprintf(c.opts.f.IO.ErrOut, "atl: %s (HTTP %d); trying again in %s (retry %d of %d)\n",
+		wait := retryWait(resp.Header, attempt, c.opts.Now())
+		fmt.Fprintf(c.opts.IO.ErrOut, "atl: %s (HTTP %d); trying again in %s (retry %d of %d)\n",
 			map[bool]string{true: "rate limited by Atlassian", false: "Atlassian is unavailable"}[resp.StatusCode == 429],
 			resp.StatusCode, wait, attempt, apiRetries)
-		if err := c.opts.f.Wait(ctx, wait); err != nil {
+		if err := c.opts.Wait(ctx, wait); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -407,7 +426,7 @@ func (c *apiCall) printBody(body []byte) {
 	if c.opts.Silent || len(body) == 0 {
 		return
 	}
-	out := c.opts.f.IO.Out
+	out := c.opts.IO.Out
 	if !c.terminal {
 		_, _ = out.Write(body)
 		return
@@ -433,7 +452,7 @@ func (c *apiCall) write(s string) error {
 	if c.terminal {
 		s = termtext.Lines(s)
 	}
-	_, err := io.WriteString(c.opts.f.IO.Out, s)
+	_, err := io.WriteString(c.opts.IO.Out, s)
 	return err
 }
 
@@ -482,7 +501,7 @@ func (c *apiCall) printJQResult(r any) error {
 	if c.terminal {
 		b = jsoncolor.Escape(b)
 	}
-	_, err = c.opts.f.IO.Out.Write(append(b, '\n'))
+	_, err = c.opts.IO.Out.Write(append(b, '\n'))
 	return err
 }
 

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/atl-cli/atl/cmd/atl/internal/cli"
 	"github.com/atl-cli/atl/cmd/atl/internal/cli/clitest"
 	"github.com/itchyny/gojq"
 )
@@ -49,7 +48,7 @@ func newPager(t *testing.T, slurp bool, page func(r *http.Request, n int) (heade
 	t.Cleanup(p.srv.Close)
 	f, out, _, _ := clitest.NewFactory(t, nil)
 	p.out = out
-	p.c = &apiCall{opts: &apiOptions{f: f, Paginate: true, Slurp: slurp}, hc: p.srv.Client(), header: http.Header{}, method: http.MethodGet, mergeLimit: maxMerge}
+	p.c = &apiCall{opts: &Options{IO: f.IO, Now: f.Now, Wait: f.Wait, Paginate: true, Slurp: slurp}, hc: p.srv.Client(), header: http.Header{}, method: http.MethodGet, mergeLimit: maxMerge}
 	return p
 }
 
@@ -206,7 +205,7 @@ func TestStreamedPagesAreNotHeld(t *testing.T) {
 		b, _ := json.Marshal(map[string]any{"startAt": start, "total": pages * 10, "values": []string{item}})
 		return nil, string(b)
 	})
-	p.c.opts.f.IO.Out = io.Discard
+	p.c.opts.IO.Out = io.Discard
 	if err := p.run(t, "/ex/jira/c/rest/api/3/project/search", nil); err != nil || p.requests() != pages {
 		t.Fatalf("%v after %d requests", err, p.requests())
 	}
@@ -219,7 +218,8 @@ func TestStreamedPagesAreNotHeld(t *testing.T) {
 // TestHelpNamesThePaginationLimits: what atl api --help and the README say
 // are the limits in the code.
 func TestHelpNamesThePaginationLimits(t *testing.T) {
-	long := strings.Join(strings.Fields(NewCmd(&cli.Factory{}).Long), " ")
+	f, _, _, _ := clitest.NewFactory(t, nil)
+	long := strings.Join(strings.Fields(NewCmd(f, nil).Long), " ")
 	readme, err := os.ReadFile("../../../../README.md")
 	if err != nil {
 		t.Fatal(err)

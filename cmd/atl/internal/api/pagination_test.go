@@ -236,3 +236,100 @@ func TestHelpNamesThePaginationLimits(t *testing.T) {
 		}
 	}
 }
+func TestNextPage(t *testing.T) {
+	base, _ := url.Parse("http://api.test/ex/jira/c/rest/api/3/project/search?maxResults=2")
+	page := func(s string) map[string]any {
+		v, err := decodePage([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.(map[string]any)
+	}
+	cur := pageRequest{url: base}
+	const conf, api = "http://api.test/ex/confluence/c", "http://api.test"
+	for _, tc := range []struct {
+		name, page, link, want string
+	}{
+		{"offset", `{"startAt":0,"maxResults":2,"total":5,"values":[1,2]}`, "", "startAt=2"},
+		{"offset, last by total", `{"startAt":4,"total":5,"values":[1]}`, "", ""},
+		{"offset, last by isLast", `{"startAt":0,"isLast":true,"values":[1,2]}`, "", ""},
+		{"offset, empty page", `{"startAt":8,"values":[]}`, "", ""},
+		{"token", `{"issues":[1],"nextPageToken":"abc","isLast":false}`, "", "nextPageToken=abc"},
+		{"token, last", `{"issues":[1],"isLast":true}`, "", ""},
+		{"confluence relative", `{"results":[1],"_links":{"next":"/wiki/api/v2/spaces?cursor=x"}}`, "", "http://api.test/ex/confluence/c/wiki/api/v2/spaces?cursor=x"},
+		{"confluence Link header", `{"results":[1]}`, `</wiki/api/v2/pages?cursor=y>; rel="next"`, "http://api.test/ex/confluence/c/wiki/api/v2/pages?cursor=y"},
+		{"atlassian's absolute link", `{"_links":{"next":"https://api.atlassian.com/ex/confluence/c/wiki/api/v2/spaces?cursor=z"}}`, "", "https://api.atlassian.com/ex/confluence/c/wiki/api/v2/spaces?cursor=z"},
+		{"no paging", `{"key":"v"}`, "", ""},
+	} {
+		h := http.Header{}
+		if tc.link != "" {
+			h.Set("Link", tc.link)
+		}
+		next, err := nextPage(cur, h, page(tc.page), conf, api)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		switch {
+		case tc.want == "" && next != nil:
+			t.Errorf("%s: a next page %v", tc.name, next.url)
+		case tc.want != "" && (next == nil || !strings.Contains(next.url.String(), tc.want)):
+			t.Errorf("%s: next %v, want %s", tc.name, next, tc.want)
+		}
+	}
+	// A POST search pages in its body.
+	next, _ := nextPage(pageRequest{url: base, body: map[string]any{"jql": "x"}}, http.Header{}, page(`{"nextPageToken":"t2"}`), conf, api)
+	if next.body["nextPageToken"] != "t2" || next.body["jql"] != "x" || next.url.RawQuery != base.RawQuery {
+		t.Fatalf("body paging: %+v", next)
+	}
+	// A link to another host is not followed.
+	if _, err := nextPage(cur, http.Header{}, page(`{"_links":{"next":"https://evil.example/next"}}`), conf, api); err == nil || !strings.Contains(err.Error(), "evil.example") {
+		t.Fatalf("a link elsewhere: %v", err)
+	}
+}
+
+func TestMerge(t *testing.T) {
+	var pages []any
+	for _, p := range []string{`{"startAt":0,"maxResults":2,"values":[1,2],"isLast":false}`, `{"startAt":2,"maxResults":2,"values":[3],"isLast":true}`} {
+		v, _ := decodePage([]byte(p))
+		pages = append(pages, v)
+	}
+	got, _ := json.Marshal(merge(pages))
+	if string(got) != `{"isLast":true,"maxResults":3,"startAt":0,"values":[1,2,3]}` {
+		t.Fatalf("merged %s", got)
+	}
+	pages = nil
+	for _, p := range []string{`[1,2]`, `[3]`} {
+		v, _ := decodePage([]byte(p))
+		pages = append(pages, v)
+	}
+	if got, _ := json.Marshal(merge(pages)); string(got) != `[1,2,3]` {
+		t.Fatalf("merged arrays %s", got)
+	}
+	pages = nil
+	for _, p := range []string{`{"results":[1],"_links":{"next":"/n","base":"b"}}`, `{"results":[2],"_links":{"base":"b"}}`} {
+		v, _ := decodePage([]byte(p))
+		pages = append(pages, v)
+	}
+	if got, _ := json.Marshal(merge(pages)); string(got) != `{"_links":{"base":"b"},"results":[1,2]}` {
+		t.Fatalf("merged confluence %s", got)
+	}
+}
+
+func TestLinkNext(t *testing.T) {
+	for header, want := range map[string]string{
+		`</a?cursor=1>; rel="next"`:                "/a?cursor=1",
+		`</a>; rel=next`:                           "/a",
+		`</prev>; rel="prev", </next>; rel="next"`: "/next",
+		`</b>; title="x"; REL="next last"`:         "/b",
+		`</a>; rel="prev"`:                         "",
+		`/a; rel="next"`:                           "",
+		`</a>`:                                     "",
+		``:                                         "",
+		`</a>; rel="nextish"`:                      "",
+		` <https://api.atlassian.com/x> ;rel = "next" `: "https://api.atlassian.com/x",
+	} {
+		if got := linkNext(header); got != want {
+			t.Errorf("linkNext(%q) = %q, want %q", header, got, want)
+		}
+	}
+}

@@ -48,7 +48,7 @@ func newPager(t *testing.T, slurp bool, page func(r *http.Request, n int) (heade
 	t.Cleanup(p.srv.Close)
 	f, out, _, _ := clitest.NewFactory(t, nil)
 	p.out = out
-	p.c = &apiCall{opts: &Options{IO: f.IO, Now: f.Now, Wait: f.Wait, Paginate: true, Slurp: slurp}, hc: p.srv.Client(), header: http.Header{}, method: http.MethodGet, mergeLimit: maxMerge}
+	p.c = &apiCall{opts: &Options{IO: f.IO, Now: f.Now, Wait: f.Wait, Paginate: true, Slurp: slurp}, request: &request{header: http.Header{}, method: http.MethodGet}, hc: p.srv.Client(), mergeLimit: maxMerge}
 	return p
 }
 

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/atl-cli/atl/auth/authtest"
 	"github.com/atl-cli/atl/cmd/atl/internal/cli/clitest"
 	"github.com/itchyny/gojq"
 )
@@ -332,4 +333,56 @@ func TestLinkNext(t *testing.T) {
 			t.Errorf("linkNext(%q) = %q, want %q", header, got, want)
 		}
 	}
+}
+
+func TestRunAPIPaginates(t *testing.T) {
+	const confluence = "/ex/confluence/" + site + "/wiki/api/v2/spaces"
+	loop := authtest.Fault{Status: 200, Body: `{"startAt":0,"total":9,"values":[1,2]}`}
+	loopErr := "atl: --paginate: the pages loop: after page 2, startAt 2 asks for a page already fetched\n"
+	runCases(t, []runCase{
+		{name: "Jira offset pages, streamed", opts: Options{Path: "rest/api/3/project/search", Paginate: true},
+			stdout: "golden:paginate-offset.txt", counts: map[string]int{"projects": 4}, sent: &sent{method: "GET", path: jira + "/project/search", query: "startAt=6"}},
+		{name: "Jira offset pages, --slurp", opts: Options{Path: "rest/api/3/project/search", Paginate: true, Slurp: true},
+			stdout: "golden:paginate-offset-slurp.json", counts: map[string]int{"projects": 4}},
+		{name: "Jira offset pages, --slurp on a terminal", opts: Options{Path: "rest/api/3/project/search", Paginate: true, Slurp: true}, terminal: true, noColor: true,
+			stdout: "golden:paginate-offset-slurp-terminal.txt"},
+		{name: "Jira offset pages, --jq", opts: Options{Path: "rest/api/3/project/search?maxResults=3", Paginate: true, JQ: ".values[].key, .maxResults"},
+			stdout: "P1\nP2\nP3\nP4\nP5\nP6\nP7\n7\n", counts: map[string]int{"projects": 4}},
+		{name: "Jira token pages (GET), --jq", opts: Options{Path: "rest/api/3/search/jql", Method: "GET", Fields: []string{"jql=x"}, Paginate: true, JQ: ".issues[].key"},
+			stdout: "P1-1\nP1-2\nP1-3\nP1-4\nP1-5\n", counts: map[string]int{"search": 3}, sent: &sent{method: "GET", path: jira + "/search/jql", query: "jql=x&nextPageToken=page-4"}},
+		{name: "Jira token pages (POST), --slurp", opts: Options{Path: "rest/api/3/search/jql", Method: "POST", Fields: []string{"jql=x"}, Paginate: true, Slurp: true},
+			stdout: "golden:paginate-token-slurp.json", counts: map[string]int{"search": 3}, sent: &sent{method: "POST", path: jira + "/search/jql", body: `{"jql":"x","nextPageToken":"page-4"}`}},
+		{name: "Jira token pages (POST), streamed", opts: Options{Path: "rest/api/3/search/jql", Method: "POST", Fields: []string{"jql=x"}, Paginate: true},
+			stdout: "golden:paginate-token.txt", counts: map[string]int{"search": 3}},
+		{name: "Confluence cursor pages, streamed", login: dataLogin, opts: Options{Path: "wiki/api/v2/spaces", Product: "confluence", Paginate: true},
+			stdout: "golden:paginate-cursor.txt", counts: map[string]int{"spaces": 3}, sent: &sent{method: "GET", path: confluence, query: "cursor=c4&limit=2"}},
+		{name: "Confluence cursor pages, --jq", login: dataLogin, opts: Options{Path: "wiki/api/v2/spaces", Product: "confluence", Paginate: true, JQ: `.results | map(.key) | join(",")`},
+			stdout: "S1,S2,S3,S4,S5\n", counts: map[string]int{"spaces": 3}},
+		{name: "a page with no paging", opts: Options{Path: "rest/api/3/issue/P1-2", Paginate: true}, stdout: issue2, counts: map[string]int{"issue": 1}},
+		{name: "a next link on Atlassian's API, followed on the API in use", opts: Options{Path: "rest/api/3/issue/P1-1", Paginate: true},
+			faults: []authtest.Fault{{Status: 200, Body: `{"_links":{"next":"https://api.atlassian.com` + jira + `/issue/P1-2"}}`}},
+			stdout: `{"_links":{"next":"https://api.atlassian.com` + jira + `/issue/P1-2"}}` + issue2, counts: map[string]int{"issue": 2},
+			sent: &sent{method: "GET", path: jira + "/issue/P1-2"}},
+		{name: "a next link to another host, not followed", opts: Options{Path: "rest/api/3/issue/P1-1", Paginate: true},
+			faults: []authtest.Fault{{Status: 200, Body: `{"_links":{"next":"https://evil.example/next"}}`}}, code: 1,
+			stdout: `{"_links":{"next":"https://evil.example/next"}}`, stderr: "atl: the next page's link points at another host (evil.example): not followed\n",
+			counts: map[string]int{"issue": 1}},
+		{name: "a loop, streamed", opts: Options{Path: "rest/api/3/project/search", Paginate: true}, faults: []authtest.Fault{loop, loop}, code: 1,
+			stdout: loop.Body + loop.Body, stderr: loopErr, counts: map[string]int{"projects": 2}},
+		{name: "a loop, --slurp", opts: Options{Path: "rest/api/3/project/search", Paginate: true, Slurp: true}, faults: []authtest.Fault{loop, loop}, code: 1,
+			stderr: loopErr, counts: map[string]int{"projects": 2}},
+		{name: "a loop, --jq", opts: Options{Path: "rest/api/3/project/search", Paginate: true, JQ: ".values[]"}, faults: []authtest.Fault{loop, loop}, code: 1,
+			stderr: loopErr, counts: map[string]int{"projects": 2}},
+		{name: "a page not JSON", opts: Options{Path: "rest/api/3/project/search", Paginate: true}, code: 1,
+			faults: []authtest.Fault{{Status: 200, Body: "oops", ContentType: "text/plain"}}, stdout: "oops", stderr: "atl: --paginate: page 1 is not JSON\n"},
+		{name: "an error status on page 2", opts: Options{Path: "rest/api/3/project/search", Paginate: true}, code: 1,
+			faults: []authtest.Fault{{PassThrough: true}, {Status: 500, Body: `{"message":"boom"}`}},
+			stdout: `{"isLast":false,"maxResults":2,"self":"{API}` + jira + `/project/search?","startAt":0,"total":7,"values":[{"id":"10000","key":"P1","name":"Project 1"},{"id":"10001","key":"P2","name":"Project 2"}]}` +
+				`{"message":"boom"}` + "\n",
+			stderr: "atl: GET " + jira + "/project/search: HTTP 500 Internal Server Error\n", counts: map[string]int{"projects": 2}},
+		{name: "an error status after a next link, on a terminal", opts: Options{Path: "rest/api/3/issue/P1-1", Paginate: true}, terminal: true, noColor: true, code: 1,
+			faults: []authtest.Fault{{Status: 200, Body: `{"_links":{"next":"{API}` + jira + `/issue/\u202eevil\u009b2J"}}`}, {Status: 404, Body: `{}`}},
+			stdout: "{\n  \"_links\": {\n    \"next\": \"{API}" + jira + "/issue/\\u202eevil\\u009b2J\"\n  }\n}\n{}\n",
+			stderr: "atl: GET " + jira + "/issue/evil: HTTP 404 Not Found\n", counts: map[string]int{"issue": 2}},
+	})
 }

@@ -74,7 +74,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 		token.NewCmd(f, nil),
 		logout.NewCmd(f),
 		sites.NewCmd(f),
-		api.NewCmd(f),
+		api.NewCmd(f, nil),
 		config.NewCmd(f),
 		doctor.NewCmd(f),
 	)

@@ -15,7 +15,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/atl-cli/atl/cmd/atl/internal/cli"
+	"github.com/atl-cli/atl/auth/authtest"
 	"github.com/atl-cli/atl/cmd/atl/internal/cli/clitest"
 	"github.com/itchyny/gojq"
 )
@@ -49,7 +49,7 @@ func newPager(t *testing.T, slurp bool, page func(r *http.Request, n int) (heade
 	t.Cleanup(p.srv.Close)
 	f, out, _, _ := clitest.NewFactory(t, nil)
 	p.out = out
-	p.c = &apiCall{opts: &apiOptions{f: f, Paginate: true, Slurp: slurp}, hc: p.srv.Client(), header: http.Header{}, method: http.MethodGet, mergeLimit: maxMerge}
+	p.c = &apiCall{opts: &Options{IO: f.IO, Now: f.Now, Wait: f.Wait, Paginate: true, Slurp: slurp}, request: &request{header: http.Header{}, method: http.MethodGet}, hc: p.srv.Client(), mergeLimit: maxMerge}
 	return p
 }
 
@@ -206,7 +206,7 @@ func TestStreamedPagesAreNotHeld(t *testing.T) {
 		b, _ := json.Marshal(map[string]any{"startAt": start, "total": pages * 10, "values": []string{item}})
 		return nil, string(b)
 	})
-	p.c.opts.f.IO.Out = io.Discard
+	p.c.opts.IO.Out = io.Discard
 	if err := p.run(t, "/ex/jira/c/rest/api/3/project/search", nil); err != nil || p.requests() != pages {
 		t.Fatalf("%v after %d requests", err, p.requests())
 	}
@@ -219,7 +219,8 @@ func TestStreamedPagesAreNotHeld(t *testing.T) {
 // TestHelpNamesThePaginationLimits: what atl api --help and the README say
 // are the limits in the code.
 func TestHelpNamesThePaginationLimits(t *testing.T) {
-	long := strings.Join(strings.Fields(NewCmd(&cli.Factory{}).Long), " ")
+	f, _, _, _ := clitest.NewFactory(t, nil)
+	long := strings.Join(strings.Fields(NewCmd(f, nil).Long), " ")
 	readme, err := os.ReadFile("../../../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -235,4 +236,153 @@ func TestHelpNamesThePaginationLimits(t *testing.T) {
 			t.Errorf("README.md lacks %q", want)
 		}
 	}
+}
+func TestNextPage(t *testing.T) {
+	base, _ := url.Parse("http://api.test/ex/jira/c/rest/api/3/project/search?maxResults=2")
+	page := func(s string) map[string]any {
+		v, err := decodePage([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.(map[string]any)
+	}
+	cur := pageRequest{url: base}
+	const conf, api = "http://api.test/ex/confluence/c", "http://api.test"
+	for _, tc := range []struct {
+		name, page, link, want string
+	}{
+		{"offset", `{"startAt":0,"maxResults":2,"total":5,"values":[1,2]}`, "", "startAt=2"},
+		{"offset, last by total", `{"startAt":4,"total":5,"values":[1]}`, "", ""},
+		{"offset, last by isLast", `{"startAt":0,"isLast":true,"values":[1,2]}`, "", ""},
+		{"offset, empty page", `{"startAt":8,"values":[]}`, "", ""},
+		{"token", `{"issues":[1],"nextPageToken":"abc","isLast":false}`, "", "nextPageToken=abc"},
+		{"token, last", `{"issues":[1],"isLast":true}`, "", ""},
+		{"confluence relative", `{"results":[1],"_links":{"next":"/wiki/api/v2/spaces?cursor=x"}}`, "", "http://api.test/ex/confluence/c/wiki/api/v2/spaces?cursor=x"},
+		{"confluence Link header", `{"results":[1]}`, `</wiki/api/v2/pages?cursor=y>; rel="next"`, "http://api.test/ex/confluence/c/wiki/api/v2/pages?cursor=y"},
+		{"atlassian's absolute link", `{"_links":{"next":"https://api.atlassian.com/ex/confluence/c/wiki/api/v2/spaces?cursor=z"}}`, "", "https://api.atlassian.com/ex/confluence/c/wiki/api/v2/spaces?cursor=z"},
+		{"no paging", `{"key":"v"}`, "", ""},
+	} {
+		h := http.Header{}
+		if tc.link != "" {
+			h.Set("Link", tc.link)
+		}
+		next, err := nextPage(cur, h, page(tc.page), conf, api)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		switch {
+		case tc.want == "" && next != nil:
+			t.Errorf("%s: a next page %v", tc.name, next.url)
+		case tc.want != "" && (next == nil || !strings.Contains(next.url.String(), tc.want)):
+			t.Errorf("%s: next %v, want %s", tc.name, next, tc.want)
+		}
+	}
+	// A POST search pages in its body.
+	next, _ := nextPage(pageRequest{url: base, body: map[string]any{"jql": "x"}}, http.Header{}, page(`{"nextPageToken":"t2"}`), conf, api)
+	if next.body["nextPageToken"] != "t2" || next.body["jql"] != "x" || next.url.RawQuery != base.RawQuery {
+		t.Fatalf("body paging: %+v", next)
+	}
+	// A link to another host is not followed.
+	if _, err := nextPage(cur, http.Header{}, page(`{"_links":{"next":"https://evil.example/next"}}`), conf, api); err == nil || !strings.Contains(err.Error(), "evil.example") {
+		t.Fatalf("a link elsewhere: %v", err)
+	}
+}
+
+func TestMerge(t *testing.T) {
+	var pages []any
+	for _, p := range []string{`{"startAt":0,"maxResults":2,"values":[1,2],"isLast":false}`, `{"startAt":2,"maxResults":2,"values":[3],"isLast":true}`} {
+		v, _ := decodePage([]byte(p))
+		pages = append(pages, v)
+	}
+	got, _ := json.Marshal(merge(pages))
+	if string(got) != `{"isLast":true,"maxResults":3,"startAt":0,"values":[1,2,3]}` {
+		t.Fatalf("merged %s", got)
+	}
+	pages = nil
+	for _, p := range []string{`[1,2]`, `[3]`} {
+		v, _ := decodePage([]byte(p))
+		pages = append(pages, v)
+	}
+	if got, _ := json.Marshal(merge(pages)); string(got) != `[1,2,3]` {
+		t.Fatalf("merged arrays %s", got)
+	}
+	pages = nil
+	for _, p := range []string{`{"results":[1],"_links":{"next":"/n","base":"b"}}`, `{"results":[2],"_links":{"base":"b"}}`} {
+		v, _ := decodePage([]byte(p))
+		pages = append(pages, v)
+	}
+	if got, _ := json.Marshal(merge(pages)); string(got) != `{"_links":{"base":"b"},"results":[1,2]}` {
+		t.Fatalf("merged confluence %s", got)
+	}
+}
+
+func TestLinkNext(t *testing.T) {
+	for header, want := range map[string]string{
+		`</a?cursor=1>; rel="next"`:                "/a?cursor=1",
+		`</a>; rel=next`:                           "/a",
+		`</prev>; rel="prev", </next>; rel="next"`: "/next",
+		`</b>; title="x"; REL="next last"`:         "/b",
+		`</a>; rel="prev"`:                         "",
+		`/a; rel="next"`:                           "",
+		`</a>`:                                     "",
+		``:                                         "",
+		`</a>; rel="nextish"`:                      "",
+		` <https://api.atlassian.com/x> ;rel = "next" `: "https://api.atlassian.com/x",
+	} {
+		if got := linkNext(header); got != want {
+			t.Errorf("linkNext(%q) = %q, want %q", header, got, want)
+		}
+	}
+}
+
+func TestRunAPIPaginates(t *testing.T) {
+	const confluence = "/ex/confluence/" + site + "/wiki/api/v2/spaces"
+	loop := authtest.Fault{Status: 200, Body: `{"startAt":0,"total":9,"values":[1,2]}`}
+	loopErr := "atl: --paginate: the pages loop: after page 2, startAt 2 asks for a page already fetched\n"
+	runCases(t, []runCase{
+		{name: "Jira offset pages, streamed", opts: Options{Path: "rest/api/3/project/search", Paginate: true},
+			stdout: "golden:paginate-offset.txt", counts: map[string]int{"projects": 4}, sent: &sent{method: "GET", path: jira + "/project/search", query: "startAt=6"}},
+		{name: "Jira offset pages, --slurp", opts: Options{Path: "rest/api/3/project/search", Paginate: true, Slurp: true},
+			stdout: "golden:paginate-offset-slurp.json", counts: map[string]int{"projects": 4}},
+		{name: "Jira offset pages, --slurp on a terminal", opts: Options{Path: "rest/api/3/project/search", Paginate: true, Slurp: true}, terminal: true, noColor: true,
+			stdout: "golden:paginate-offset-slurp-terminal.txt"},
+		{name: "Jira offset pages, --jq", opts: Options{Path: "rest/api/3/project/search?maxResults=3", Paginate: true, JQ: ".values[].key, .maxResults"},
+			stdout: "P1\nP2\nP3\nP4\nP5\nP6\nP7\n7\n", counts: map[string]int{"projects": 4}},
+		{name: "Jira token pages (GET), --jq", opts: Options{Path: "rest/api/3/search/jql", Method: "GET", Fields: []string{"jql=x"}, Paginate: true, JQ: ".issues[].key"},
+			stdout: "P1-1\nP1-2\nP1-3\nP1-4\nP1-5\n", counts: map[string]int{"search": 3}, sent: &sent{method: "GET", path: jira + "/search/jql", query: "jql=x&nextPageToken=page-4"}},
+		{name: "Jira token pages (POST), --slurp", opts: Options{Path: "rest/api/3/search/jql", Method: "POST", Fields: []string{"jql=x"}, Paginate: true, Slurp: true},
+			stdout: "golden:paginate-token-slurp.json", counts: map[string]int{"search": 3}, sent: &sent{method: "POST", path: jira + "/search/jql", body: `{"jql":"x","nextPageToken":"page-4"}`}},
+		{name: "Jira token pages (POST), streamed", opts: Options{Path: "rest/api/3/search/jql", Method: "POST", Fields: []string{"jql=x"}, Paginate: true},
+			stdout: "golden:paginate-token.txt", counts: map[string]int{"search": 3}},
+		{name: "Confluence cursor pages, streamed", login: dataLogin, opts: Options{Path: "wiki/api/v2/spaces", Product: "confluence", Paginate: true},
+			stdout: "golden:paginate-cursor.txt", counts: map[string]int{"spaces": 3}, sent: &sent{method: "GET", path: confluence, query: "cursor=c4&limit=2"}},
+		{name: "Confluence cursor pages, --jq", login: dataLogin, opts: Options{Path: "wiki/api/v2/spaces", Product: "confluence", Paginate: true, JQ: `.results | map(.key) | join(",")`},
+			stdout: "S1,S2,S3,S4,S5\n", counts: map[string]int{"spaces": 3}},
+		{name: "a page with no paging", opts: Options{Path: "rest/api/3/issue/P1-2", Paginate: true}, stdout: issue2, counts: map[string]int{"issue": 1}},
+		{name: "a next link on Atlassian's API, followed on the API in use", opts: Options{Path: "rest/api/3/issue/P1-1", Paginate: true},
+			faults: []authtest.Fault{{Status: 200, Body: `{"_links":{"next":"https://api.atlassian.com` + jira + `/issue/P1-2"}}`}},
+			stdout: `{"_links":{"next":"https://api.atlassian.com` + jira + `/issue/P1-2"}}` + issue2, counts: map[string]int{"issue": 2},
+			sent: &sent{method: "GET", path: jira + "/issue/P1-2"}},
+		{name: "a next link to another host, not followed", opts: Options{Path: "rest/api/3/issue/P1-1", Paginate: true},
+			faults: []authtest.Fault{{Status: 200, Body: `{"_links":{"next":"https://evil.example/next"}}`}}, code: 1,
+			stdout: `{"_links":{"next":"https://evil.example/next"}}`, stderr: "atl: the next page's link points at another host (evil.example): not followed\n",
+			counts: map[string]int{"issue": 1}},
+		{name: "a loop, streamed", opts: Options{Path: "rest/api/3/project/search", Paginate: true}, faults: []authtest.Fault{loop, loop}, code: 1,
+			stdout: loop.Body + loop.Body, stderr: loopErr, counts: map[string]int{"projects": 2}},
+		{name: "a loop, --slurp", opts: Options{Path: "rest/api/3/project/search", Paginate: true, Slurp: true}, faults: []authtest.Fault{loop, loop}, code: 1,
+			stderr: loopErr, counts: map[string]int{"projects": 2}},
+		{name: "a loop, --jq", opts: Options{Path: "rest/api/3/project/search", Paginate: true, JQ: ".values[]"}, faults: []authtest.Fault{loop, loop}, code: 1,
+			stderr: loopErr, counts: map[string]int{"projects": 2}},
+		{name: "a page not JSON", opts: Options{Path: "rest/api/3/project/search", Paginate: true}, code: 1,
+			faults: []authtest.Fault{{Status: 200, Body: "oops", ContentType: "text/plain"}}, stdout: "oops", stderr: "atl: --paginate: page 1 is not JSON\n"},
+		{name: "an error status on page 2", opts: Options{Path: "rest/api/3/project/search", Paginate: true}, code: 1,
+			faults: []authtest.Fault{{PassThrough: true}, {Status: 500, Body: `{"message":"boom"}`}},
+			stdout: `{"isLast":false,"maxResults":2,"self":"{API}` + jira + `/project/search?","startAt":0,"total":7,"values":[{"id":"10000","key":"P1","name":"Project 1"},{"id":"10001","key":"P2","name":"Project 2"}]}` +
+				`{"message":"boom"}` + "\n",
+			stderr: "atl: GET " + jira + "/project/search: HTTP 500 Internal Server Error\n", counts: map[string]int{"projects": 2}},
+		{name: "an error status after a next link, on a terminal", opts: Options{Path: "rest/api/3/issue/P1-1", Paginate: true}, terminal: true, noColor: true, code: 1,
+			faults: []authtest.Fault{{Status: 200, Body: `{"_links":{"next":"{API}` + jira + `/issue/\u202eevil\u009b2J"}}`}, {Status: 404, Body: `{}`}},
+			stdout: "{\n  \"_links\": {\n    \"next\": \"{API}" + jira + "/issue/\\u202eevil\\u009b2J\"\n  }\n}\n{}\n",
+			stderr: "atl: GET " + jira + "/issue/evil: HTTP 404 Not Found\n", counts: map[string]int{"issue": 2}},
+	})
 }

@@ -69,7 +69,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 	_ = root.RegisterFlagCompletionFunc("profile", cli.CompleteProfiles(f))
 
 	root.AddCommand(
-		login.NewCmd(f),
+		login.NewCmd(f, nil),
 		whoami.NewCmd(f),
 		token.NewCmd(f, nil),
 		logout.NewCmd(f),

@@ -24,7 +24,7 @@ func TestRunLogin(t *testing.T) {
 	callback := "http://127.0.0.1:" + strconv.Itoa(port) + "/callback"
 	for _, tc := range []struct {
 		name     string
-		opts     func(o *loginOptions)
+		opts     func(o *Options)
 		env      map[string]string
 		code     int
 		stderr   string
@@ -38,7 +38,7 @@ func TestRunLogin(t *testing.T) {
 		},
 		{
 			name: "insecure storage", browse: true, insecure: true,
-			opts: func(o *loginOptions) { o.InsecureStorage = true },
+			opts: func(o *Options) { o.InsecureStorage = true },
 			stderr: "Opening your browser to sign in. If it does not open, visit:\n\n  <URL>\n\nWaiting for the sign-in (up to 1m0s)…\n" +
 				"Logged in to https://example.atlassian.net as Ada Lovelace <ada@example.com>. Tokens are in the file <DIR>/profiles/default.tokens.json (insecure storage).\n" +
 				"warning: with --insecure-storage the tokens are in a plain file: anyone who can read it can act as you\n",
@@ -48,11 +48,11 @@ func TestRunLogin(t *testing.T) {
 			stderr: "atl: no client id is set; set ATL_CLIENT_ID (or pass --client-id) to your app's client id from the Atlassian developer console\n",
 		},
 		{
-			name: "bad timeout", opts: func(o *loginOptions) { o.Timeout = 0 }, code: 2,
+			name: "bad timeout", opts: func(o *Options) { o.Timeout = 0 }, code: 2,
 			stderr: "atl: --timeout must be positive\n",
 		},
 		{
-			name: "no browser, timeout", opts: func(o *loginOptions) { o.Timeout = 100 * time.Millisecond }, code: 1,
+			name: "no browser, timeout", opts: func(o *Options) { o.Timeout = 100 * time.Millisecond }, code: 1,
 			stderr: "Opening your browser to sign in. If it does not open, visit:\n\n  <URL>\n\nWaiting for the sign-in (up to 100ms)…\n" +
 				"Could not open a browser (no browser in tests): open the address above by hand.\n" +
 				"atl: no sign-in within 100ms; run `atl login` again (with a longer --timeout if you need more time)\n",
@@ -75,11 +75,11 @@ func TestRunLogin(t *testing.T) {
 					return nil
 				}
 			}
-			opts := &loginOptions{f: e.F, Timeout: time.Minute}
+			opts := &Options{IO: e.F.IO, Session: e.F.Session, OpenBrowser: e.F.OpenBrowser, Getenv: e.F.Getenv, Now: e.F.Now, Timeout: time.Minute}
 			if tc.opts != nil {
 				tc.opts(opts)
 			}
-			code := e.Report(runLogin(context.Background(), opts), "login")
+			code := e.Report(run(context.Background(), opts), "login")
 			got := startURLRE.ReplaceAllString(e.ErrOut.String(), "<URL>")
 			got = clitest.MaskItemIDs(got)
 			got = strings.ReplaceAll(got, e.Dir, "<DIR>")

@@ -70,7 +70,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 
 	root.AddCommand(
 		login.NewCmd(f, nil),
-		whoami.NewCmd(f),
+		whoami.NewCmd(f, nil),
 		token.NewCmd(f, nil),
 		logout.NewCmd(f, nil),
 		sites.NewCmd(f),

@@ -112,6 +112,17 @@ func TestRunLogin(t *testing.T) {
 				"atl: no sign-in within 100ms; run `atl login` again (with a longer --timeout if you need more time)\n",
 		},
 		{
+			name: "browser fails, then an interrupt",
+			person: func(p *person) {
+				if p.waitFor("open the address above by hand") {
+					p.interrupt()
+				}
+			},
+			code: 130,
+			stderr: opening + waiting + "Could not open a browser (no browser in tests): open the address above by hand.\n" +
+				"atl: login interrupted: context canceled\n",
+		},
+		{
 			name: "interrupted", cancel: true, code: 130, opts: func(o *Options) { o.NoBrowser = true },
 			stderr: noBrowser + "atl: login interrupted: context canceled\n",
 		},
@@ -240,7 +251,7 @@ func TestRunLogin(t *testing.T) {
 			go func() {
 				defer close(acted)
 				if tc.person != nil {
-					tc.person(&person{t: t, errOut: errOut, stdin: typing, done: done})
+					tc.person(&person{t: t, errOut: errOut, stdin: typing, done: done, interrupt: cancel})
 				}
 			}()
 			err := run(ctx, opts)

@@ -24,6 +24,8 @@ type person struct {
 	errOut *clitest.LockedBuffer
 	stdin  *io.PipeWriter
 	done   <-chan struct{} // closed when the login has returned
+	// interrupt is Ctrl-C.
+	interrupt func()
 }
 
 // waitFor waits until stderr holds s; false when the login ended first.

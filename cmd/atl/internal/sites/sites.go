@@ -84,6 +84,7 @@ func newUseCmd(f *cli.Factory, runF func(context.Context, *UseOptions) error) *c
 	}
 }
 
+// siteJSON is a site as `atl sites --json` lists it.
 type siteJSON struct {
 	ID      string   `json:"id"`
 	URL     string   `json:"url"`

@@ -11,6 +11,7 @@ import (
 	"github.com/atl-cli/atl/internal/termtext"
 )
 
+// profileJSON is one stored login as `atl whoami --all --json` lists it.
 type profileJSON struct {
 	Profile   string      `json:"profile"`
 	Current   bool        `json:"current"`

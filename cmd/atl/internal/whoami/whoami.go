@@ -100,6 +100,7 @@ func storageOf(info *auth.Info) string {
 	return info.Storage
 }
 
+// whoamiJSON is the login as `atl whoami --json` prints it.
 type whoamiJSON struct {
 	AccountID string      `json:"account_id"`
 	Name      string      `json:"name"`

@@ -69,11 +69,11 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 	_ = root.RegisterFlagCompletionFunc("profile", cli.CompleteProfiles(f))
 
 	root.AddCommand(
-		login.NewCmd(f),
-		whoami.NewCmd(f),
+		login.NewCmd(f, nil),
+		whoami.NewCmd(f, nil),
 		token.NewCmd(f, nil),
-		logout.NewCmd(f),
-		sites.NewCmd(f),
+		logout.NewCmd(f, nil),
+		sites.NewCmd(f, nil),
 		api.NewCmd(f, nil),
 		config.NewCmd(f),
 		doctor.NewCmd(f),

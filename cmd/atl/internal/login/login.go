@@ -1,3 +1,6 @@
+// Package login is `atl login`: sign in with the browser (or, with
+// --no-browser, a browser anywhere and a pasted address) and store the
+// login.
 package login
 
 import (
@@ -5,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,8 +16,15 @@ import (
 	"github.com/spf13/cobra"
 )
 
-type loginOptions struct {
-	f *cli.Factory
+// Options are what `atl login` runs with: its dependencies, then its
+// flags.
+type Options struct {
+	IO      *cli.IOStreams
+	Session func(mods ...func(*auth.Options)) (*auth.Session, error)
+	// OpenBrowser opens an address in the person's browser.
+	OpenBrowser func(url string) error
+	Getenv      func(string) string
+	Now         func() time.Time
 
 	ClientID          string
 	CallbackURL       string
@@ -27,8 +36,10 @@ type loginOptions struct {
 	NoBrowser         bool
 }
 
-func NewCmd(f *cli.Factory) *cobra.Command {
-	opts := &loginOptions{f: f}
+// NewCmd returns `atl login`. runF, when set, runs in place of the command
+// (a test of its flags).
+func NewCmd(f *cli.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IO, Session: f.Session, OpenBrowser: f.OpenBrowser, Getenv: f.Getenv, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "login",
 		Short: "Sign in with your browser and store the login",
@@ -46,7 +57,10 @@ default is ` + auth.DefaultCallbackURL + `.` + cli.HelpEnv,
   printf %s "$SECRET" | atl login --client-secret-stdin`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runLogin(cmd.Context(), opts)
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -61,62 +75,34 @@ default is ` + auth.DefaultCallbackURL + `.` + cli.HelpEnv,
 	return cmd
 }
 
-func runLogin(ctx context.Context, opts *loginOptions) error {
-	f := opts.f
-	s, err := f.Session()
+// run signs the person in and stores the login, telling them on stderr
+// what to do and, at the end, where the tokens are.
+func run(ctx context.Context, opts *Options) error {
+	s, err := opts.Session()
 	if err != nil {
 		return err
 	}
-	scopes, err := cli.ParseScopes(opts.Scopes)
+	lo, err := flagSettings(opts)
 	if err != nil {
 		return err
 	}
-	if opts.Timeout <= 0 {
-		return cli.UsageErrorf("--timeout must be positive")
-	}
-	var secret string
-	if opts.ClientSecretStdin {
-		if secret, err = cli.ReadClientSecret(f.IO); err != nil {
-			return err
-		}
-	}
-	status := cli.NewStatusLine(f.IO.ErrOut, f.IO.ErrTerminal && !opts.NoBrowser, f.Now)
+	status := cli.NewStatusLine(opts.IO.ErrOut, opts.IO.ErrTerminal && !opts.NoBrowser, opts.Now)
 	defer status.Stop()
-	in := newLoginInput(f.IO.In) // the pastes', then the site prompt's
+	in := newLoginInput(opts.IO.In) // the pastes', then the site prompt's
 	defer in.close()
-	lo := auth.LoginOptions{
-		ClientID:        opts.ClientID,
-		ClientSecret:    secret,
-		CallbackURL:     opts.CallbackURL,
-		Scopes:          scopes,
-		Site:            opts.Site,
-		InsecureStorage: opts.InsecureStorage,
-		Timeout:         opts.Timeout,
-		OpenBrowser:     f.OpenBrowser,
-		BrowserError: func(err error) {
-			status.Println(fmt.Sprintf("Could not open a browser (%s): open the address above by hand.", cli.OneLine(err.Error())))
-		},
-		ChooseSite: func(sites []auth.Site) (auth.Site, error) {
-			status.Stop()
-			in.endPastes()
-			return promptSite(ctx, sites, f.IO, in)
-		},
+	lo.OpenBrowser = opts.OpenBrowser
+	lo.BrowserError = func(err error) {
+		status.Println(fmt.Sprintf("Could not open a browser (%s): open the address above by hand.", cli.OneLine(err.Error())))
+	}
+	lo.ChooseSite = func(sites []auth.Site) (auth.Site, error) {
+		status.Stop()
+		in.endPastes()
+		return promptSite(ctx, sites, opts.IO, in)
 	}
 	if opts.NoBrowser {
-		lo.NoBrowser, lo.Pasted = true, in.pastes(f.IO.LongLines)
-		lo.ShowURL = func(url string) {
-			fmt.Fprintf(f.IO.ErrOut, "Open this address in a browser on any machine and approve the access:\n\n  %s\n\n"+
-				"The browser is then sent to an address on this machine (%s…), which fails to load there: that is expected.\n"+
-				"Copy that address from the browser's address bar and paste it here, then press Enter (waiting up to %s):\n", url, callbackPrefix(f, opts), opts.Timeout)
-		}
-		lo.PasteRefused = func(err error) {
-			fmt.Fprintf(f.IO.ErrOut, "%s. Paste the address the browser was sent to after you approved:\n", cli.OneLine(err.Error()))
-		}
+		pasteBack(&lo, opts, in)
 	} else {
-		lo.ShowURL = func(url string) {
-			fmt.Fprintf(f.IO.ErrOut, "Opening your browser to sign in. If it does not open, visit:\n\n  %s\n\n", url)
-			status.Start(fmt.Sprintf("Waiting for the sign-in (up to %s)", opts.Timeout))
-		}
+		openBrowser(&lo, opts, status)
 	}
 	info, err := s.Login(ctx, lo)
 	status.Stop()
@@ -126,49 +112,66 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.ErrOut, "Logged in to %s as %s. Tokens are in the %s.\n", cli.Clean(info.Site.URL), cli.Clean(cli.DescribeUser(&info.User)), info.Storage)
+	fmt.Fprintf(opts.IO.ErrOut, "Logged in to %s as %s. Tokens are in the %s.\n", cli.Clean(info.Site.URL), cli.Clean(cli.DescribeUser(&info.User)), info.Storage)
 	if opts.InsecureStorage {
-		fmt.Fprintln(f.IO.ErrOut, "warning: with --insecure-storage the tokens are in a plain file: anyone who can read it can act as you")
+		fmt.Fprintln(opts.IO.ErrOut, "warning: with --insecure-storage the tokens are in a plain file: anyone who can read it can act as you")
 	}
 	return nil
 }
 
+// flagSettings are the login's settings from the flags, checked; the
+// client secret is read from stdin with --client-secret-stdin.
+func flagSettings(opts *Options) (auth.LoginOptions, error) {
+	scopes, err := cli.ParseScopes(opts.Scopes)
+	if err != nil {
+		return auth.LoginOptions{}, err
+	}
+	if opts.Timeout <= 0 {
+		return auth.LoginOptions{}, cli.UsageErrorf("--timeout must be positive")
+	}
+	var secret string
+	if opts.ClientSecretStdin {
+		if secret, err = cli.ReadClientSecret(opts.IO); err != nil {
+			return auth.LoginOptions{}, err
+		}
+	}
+	return auth.LoginOptions{
+		ClientID:        opts.ClientID,
+		ClientSecret:    secret,
+		CallbackURL:     opts.CallbackURL,
+		Scopes:          scopes,
+		Site:            opts.Site,
+		InsecureStorage: opts.InsecureStorage,
+		Timeout:         opts.Timeout,
+	}, nil
+}
+
+// openBrowser has lo show the address it opens in the browser, and wait
+// with a status line.
+func openBrowser(lo *auth.LoginOptions, opts *Options, status *cli.StatusLine) {
+	lo.ShowURL = func(url string) {
+		fmt.Fprintf(opts.IO.ErrOut, "Opening your browser to sign in. If it does not open, visit:\n\n  %s\n\n", url)
+		status.Start(fmt.Sprintf("Waiting for the sign-in (up to %s)", opts.Timeout))
+	}
+}
+
+// pasteBack has lo, with no browser, show the address to open anywhere
+// and take the address the browser lands on from what the person pastes
+// on in.
+func pasteBack(lo *auth.LoginOptions, opts *Options, in *loginInput) {
+	w := opts.IO.ErrOut
+	lo.NoBrowser, lo.Pasted = true, in.pastes(opts.IO.LongLines)
+	lo.ShowURL = func(url string) {
+		fmt.Fprintf(w, "Open this address in a browser on any machine and approve the access:\n\n  %s\n\n"+
+			"The browser is then sent to an address on this machine (%s…), which fails to load there: that is expected.\n"+
+			"Copy that address from the browser's address bar and paste it here, then press Enter (waiting up to %s):\n", url, callbackPrefix(opts), opts.Timeout)
+	}
+	lo.PasteRefused = func(err error) {
+		fmt.Fprintf(w, "%s. Paste the address the browser was sent to after you approved:\n", cli.OneLine(err.Error()))
+	}
+}
+
 // callbackPrefix is how the address the browser lands on begins.
-func callbackPrefix(f *cli.Factory, opts *loginOptions) string {
-	return cmp.Or(opts.CallbackURL, f.Getenv("ATL_CALLBACK_URL"), "http://127.0.0.1:PORT/…")
-}
-
-// promptSite has the person pick one of several sites on a terminal,
-// reading the answer from in; elsewhere it fails, listing them.
-func promptSite(ctx context.Context, sites []auth.Site, io *cli.IOStreams, in *loginInput) (auth.Site, error) {
-	if !io.Interactive {
-		return auth.Site{}, cli.UsageErrorf("this login reaches %d sites (%s): choose one with --site NAME|URL|ID", len(sites), siteList(sites))
-	}
-	fmt.Fprintln(io.ErrOut, "This login reaches several sites:")
-	for i, s := range sites {
-		fmt.Fprintf(io.ErrOut, "  %d) %s  %s\n", i+1, cli.Clean(s.Name), cli.Clean(s.URL))
-	}
-	for {
-		fmt.Fprintf(io.ErrOut, "Choose a site [1-%d]: ", len(sites))
-		line, err := in.readLine(ctx)
-		if n, convErr := strconv.Atoi(strings.TrimSpace(line)); convErr == nil && n >= 1 && n <= len(sites) {
-			return sites[n-1], nil
-		}
-		if ctx.Err() != nil {
-			fmt.Fprintln(io.ErrOut)
-			return auth.Site{}, ctx.Err()
-		}
-		if err != nil {
-			return auth.Site{}, cli.UsageErrorf("no site chosen: pass --site NAME|URL|ID")
-		}
-	}
-}
-
-// siteList names sites for a person: "name url, name url".
-func siteList(sites []auth.Site) string {
-	names := make([]string, len(sites))
-	for i, s := range sites {
-		names[i] = cli.Clean(s.Name) + " " + cli.Clean(s.URL)
-	}
-	return strings.Join(names, ", ")
+func callbackPrefix(opts *Options) string {
+	return cmp.Or(opts.CallbackURL, opts.Getenv("ATL_CALLBACK_URL"), "http://127.0.0.1:PORT/…")
 }

@@ -1,10 +1,13 @@
+// Package whoami is `atl whoami`: who the stored login belongs to, on
+// which site, with which scopes (asking Atlassian); with --all, every
+// stored login as stored.
 package whoami
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/atl-cli/atl/auth"
@@ -13,15 +16,38 @@ import (
 	"github.com/spf13/cobra"
 )
 
-type whoamiOptions struct {
-	f    *cli.Factory
+// Options are what `atl whoami` runs with: its dependencies, then its
+// flags.
+type Options struct {
+	IO      *cli.IOStreams
+	Session func(mods ...func(*auth.Options)) (*auth.Session, error)
+	// SessionFor opens the login of another profile.
+	SessionFor func(profile string, mods ...func(*auth.Options)) (*auth.Session, error)
+	// Profiles lists the profiles with a stored login.
+	Profiles func() ([]string, error)
+	Now      func() time.Time
+	// LocalTime is a time in the zone times are shown in.
+	LocalTime func(time.Time) time.Time
+	// Profile is the profile the command works with (--profile), which
+	// --all marks; RunE copies it in once the flags are parsed.
+	Profile string
+
 	JSON bool
 	All  bool
 	Site string
 }
 
-func NewCmd(f *cli.Factory) *cobra.Command {
-	opts := &whoamiOptions{f: f}
+// NewCmd returns `atl whoami`. runF, when set, runs in place of the
+// command (a test of its flags).
+func NewCmd(f *cli.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{
+		IO:         f.IO,
+		Session:    f.Session,
+		SessionFor: f.SessionFor,
+		Profiles:   func() ([]string, error) { return f.Profiles(f.Options("")) },
+		Now:        f.Now,
+		LocalTime:  f.LocalTime,
+	}
 	cmd := &cobra.Command{
 		Use:   "whoami",
 		Short: "Show who you are logged in as, on which site, with which scopes",
@@ -35,10 +61,11 @@ account, site, whether the token is still valid, where it is kept.`,
   atl whoami --all`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.All {
-				return runWhoamiAll(cmd.Context(), opts)
+			opts.Profile = f.Profile
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			return runWhoami(cmd.Context(), opts)
+			return run(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -47,6 +74,15 @@ account, site, whether the token is still valid, where it is kept.`,
 	fl.StringVar(&opts.Site, "site", "", "ask on this site instead of the current one: name, URL or cloud id (env ATL_SITE)")
 	_ = cmd.RegisterFlagCompletionFunc("site", cli.CompleteSites(f))
 	return cmd
+}
+
+// run describes the login, asking Atlassian, or with --all every stored
+// login, from what is stored.
+func run(ctx context.Context, opts *Options) error {
+	if opts.All {
+		return runAll(ctx, opts)
+	}
+	return runOne(ctx, opts)
 }
 
 // siteRefJSON names a site in JSON output.
@@ -64,6 +100,7 @@ func storageOf(info *auth.Info) string {
 	return info.Storage
 }
 
+// whoamiJSON is the login as `atl whoami --json` prints it.
 type whoamiJSON struct {
 	AccountID string      `json:"account_id"`
 	Name      string      `json:"name"`
@@ -78,9 +115,10 @@ type whoamiJSON struct {
 	TokenFrom string      `json:"token_from,omitempty"`
 }
 
-func runWhoami(ctx context.Context, opts *whoamiOptions) error {
-	f := opts.f
-	s, err := f.Session(cli.WithSite(opts.Site))
+// runOne asks Atlassian who the login belongs to and describes it, as
+// text or JSON.
+func runOne(ctx context.Context, opts *Options) error {
+	s, err := opts.Session(cli.WithSite(opts.Site))
 	if err != nil {
 		return err
 	}
@@ -116,18 +154,22 @@ func runWhoami(ctx context.Context, opts *whoamiOptions) error {
 	validity := "from the environment (ATL_TOKEN); its expiry is unknown"
 	if !tok.Expiry.IsZero() {
 		out.ExpiresAt = tok.Expiry.UTC().Format(time.RFC3339)
-		validity = "valid until " + f.LocalTime(tok.Expiry).Format(time.RFC3339)
+		validity = "valid until " + opts.LocalTime(tok.Expiry).Format(time.RFC3339)
 		if info.TokenFrom != "" {
 			validity += " (from " + info.TokenFrom + ")"
 		}
 	}
 	if opts.JSON {
-		return cli.PrintJSON(f.IO.Out, f.IO.OutTerminal, out)
+		return cli.PrintJSON(opts.IO.Out, opts.IO.OutTerminal, out)
 	}
-	// Every value is cleaned on its way to the terminal, whatever was
-	// checked when it was stored.
+	printText(opts.IO.Out, user, &out, validity)
+	return nil
+}
+
+// printText describes the login for a person: every value is cleaned on
+// its way to the terminal, whatever was checked when it was stored.
+func printText(w io.Writer, user *auth.User, out *whoamiJSON, validity string) {
 	c := func(s string) string { return termtext.Clean(s, 500) }
-	w := f.IO.Out
 	fmt.Fprintf(w, "%s (account %s) on %s\n", c(cli.DescribeUser(user)), c(out.AccountID), c(out.Site.URL))
 	fmt.Fprintf(w, "  site:    %s (cloud id %s)\n", c(out.Site.Name), c(out.Site.ID))
 	fmt.Fprintf(w, "  scopes:  %s\n", c(strings.Join(out.Scopes, " ")))
@@ -140,87 +182,4 @@ func runWhoami(ctx context.Context, opts *whoamiOptions) error {
 	if out.APIURL != auth.DefaultAPIURL {
 		fmt.Fprintf(w, "  api:     %s\n", c(out.APIURL))
 	}
-	return nil
-}
-
-type profileJSON struct {
-	Profile   string      `json:"profile"`
-	Current   bool        `json:"current"`
-	AccountID string      `json:"account_id,omitempty"`
-	Name      string      `json:"name,omitempty"`
-	Email     string      `json:"email,omitempty"`
-	Site      siteRefJSON `json:"site"`
-	ExpiresAt string      `json:"expires_at,omitempty"`
-	Valid     bool        `json:"token_valid"`
-	Dead      string      `json:"dead,omitempty"`
-	Storage   string      `json:"storage,omitempty"`
-	Error     string      `json:"error,omitempty"`
-}
-
-// runWhoamiAll describes every stored login from its metadata alone.
-func runWhoamiAll(ctx context.Context, opts *whoamiOptions) error {
-	f := opts.f
-	names, err := f.Profiles(f.Options(""))
-	if err != nil {
-		return err
-	}
-	var all []profileJSON
-	for _, name := range names {
-		p := profileJSON{Profile: name, Current: name == opts.f.Profile}
-		s, err := f.SessionFor(name, func(o *auth.Options) { o.Token = "" })
-		var info *auth.Info
-		if err == nil {
-			info, err = s.Info(ctx)
-		}
-		if err != nil {
-			p.Error = cli.OneLine(err.Error())
-			all = append(all, p)
-			continue
-		}
-		p.AccountID, p.Name, p.Email = info.User.AccountID, info.User.Name, info.User.Email
-		p.Site = siteRefJSON{ID: info.Site.ID, URL: info.Site.URL, Name: info.Site.Name}
-		p.Storage, p.Dead = info.Storage, info.Dead
-		if !info.Expiry.IsZero() {
-			p.ExpiresAt = info.Expiry.UTC().Format(time.RFC3339)
-			p.Valid = info.Dead == "" && info.Expiry.After(f.Now())
-		}
-		all = append(all, p)
-	}
-	if opts.JSON {
-		if all == nil {
-			all = []profileJSON{}
-		}
-		return cli.PrintJSON(f.IO.Out, f.IO.OutTerminal, all)
-	}
-	if len(all) == 0 {
-		fmt.Fprintln(f.IO.ErrOut, "No stored logins: run `atl login`.")
-		return nil
-	}
-	c := func(s string) string { return termtext.Clean(s, 200) }
-	tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
-	for _, p := range all {
-		mark := " "
-		if p.Current {
-			mark = "*"
-		}
-		state := ""
-		switch {
-		case p.Error != "":
-			state = p.Error
-		case p.Dead != "":
-			state = "stopped working: run `" + cli.LoginCommand(p.Profile) + "`"
-		case p.Valid:
-			state = "token valid until " + f.LocalTime(mustParse(p.ExpiresAt)).Format(time.RFC3339)
-		default:
-			state = "token expired (refreshed when next used)"
-		}
-		who := cli.DescribeUser(&auth.User{Name: p.Name, Email: p.Email})
-		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\t%s\n", mark, c(p.Profile), c(who), c(p.Site.URL), state, c(p.Storage))
-	}
-	return tw.Flush()
-}
-
-func mustParse(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339, s)
-	return t
 }

@@ -75,7 +75,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 		logout.NewCmd(f),
 		sites.NewCmd(f),
 		api.NewCmd(f),
-		config.NewCmd(f),
+		config.NewCmd(f, nil),
 		doctor.NewCmd(f),
 	)
 	return root

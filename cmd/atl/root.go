@@ -76,7 +76,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 		sites.NewCmd(f),
 		api.NewCmd(f),
 		config.NewCmd(f, nil),
-		doctor.NewCmd(f),
+		doctor.NewCmd(f, nil),
 	)
 	return root
 }

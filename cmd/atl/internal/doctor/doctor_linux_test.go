@@ -20,7 +20,7 @@ func TestDoctorSaysWhyTheKernelKeyringCannotBeWritten(t *testing.T) {
 		cache := storetest.NewMemoryCache()
 		cache.Fail(errno)
 		f.TokenCache = cache
-		clitest.Execute(f, NewCmd(f))
+		clitest.Execute(f, NewCmd(f, nil))
 		if !strings.Contains(out.String(), "warn  token cache: the memory cache "+want[0]) || !strings.Contains(out.String(), "      fix: ") || !strings.Contains(out.String(), want[1]) {
 			t.Errorf("%v: doctor:\n%s", errno, out)
 		}

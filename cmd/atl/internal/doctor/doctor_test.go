@@ -18,7 +18,7 @@ func TestDoctorWarnsOfATokenCacheThatCannotBeWritten(t *testing.T) {
 	cache := storetest.NewMemoryCache()
 	cache.Fail(errors.New("no room"))
 	f.TokenCache = cache
-	clitest.Execute(f, NewCmd(f))
+	clitest.Execute(f, NewCmd(f, nil))
 	var line, fix string
 	for l := range strings.Lines(out.String()) {
 		if strings.Contains(l, "token cache:") {
@@ -32,7 +32,7 @@ func TestDoctorWarnsOfATokenCacheThatCannotBeWritten(t *testing.T) {
 	}
 
 	out.Reset()
-	clitest.Execute(f, NewCmd(f), "--json")
+	clitest.Execute(f, NewCmd(f, nil), "--json")
 	var checks []check
 	if err := json.Unmarshal(out.Bytes(), &checks); err != nil {
 		t.Fatal(err)
@@ -47,13 +47,13 @@ func TestDoctorWarnsOfATokenCacheThatCannotBeWritten(t *testing.T) {
 
 func TestDoctorChecksAWorkingTokenCache(t *testing.T) {
 	f, out, _, _ := clitest.NewFactory(t, noServers())
-	clitest.Execute(f, NewCmd(f))
+	clitest.Execute(f, NewCmd(f, nil))
 	if !strings.Contains(out.String(), "ok    token cache: ") {
 		t.Fatalf("doctor:\n%s", out)
 	}
 	f.TokenCache = store.NoTokenCache{}
 	out.Reset()
-	clitest.Execute(f, NewCmd(f))
+	clitest.Execute(f, NewCmd(f, nil))
 	if !strings.Contains(out.String(), "ok    token cache: none on this platform") {
 		t.Fatalf("doctor without a cache:\n%s", out)
 	}

@@ -32,6 +32,21 @@ func reach(ctx context.Context, hc *http.Client, server string) (time.Time, erro
 	return date, nil
 }
 
+// reachError is a server out of reach, and the step that failed.
+type reachError struct {
+	Step string // "DNS", "TLS", or "" (connecting, or the request)
+	Err  error
+}
+
+func (e *reachError) Error() string {
+	if e.Step == "" {
+		return e.Err.Error()
+	}
+	return e.Step + ": " + e.Err.Error()
+}
+
+func (e *reachError) Unwrap() error { return e.Err }
+
 // describeNetError says which step of reaching a server failed.
 func describeNetError(err error) error {
 	var dns *net.DNSError
@@ -42,23 +57,26 @@ func describeNetError(err error) error {
 	var ue *url.Error
 	switch {
 	case errors.As(err, &dns):
-		return fmt.Errorf("DNS: cannot resolve %s", dns.Name)
+		return &reachError{Step: "DNS", Err: fmt.Errorf("cannot resolve %s", dns.Name)}
 	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &certInvalid), errors.As(err, &tlsRecord):
-		return fmt.Errorf("TLS: %v", errors.Unwrap(err))
+		return &reachError{Step: "TLS", Err: errors.Unwrap(err)}
 	case errors.As(err, &ue) && ue.Timeout():
-		return errors.New("no answer within 10s")
+		return &reachError{Err: errors.New("no answer within 10s")}
 	case errors.As(err, &ue):
-		return ue.Err
+		return &reachError{Err: ue.Err}
 	}
-	return err
+	return &reachError{Err: err}
 }
 
+// reachFix says what to do about a server out of reach, by the step
+// that failed.
 func reachFix(err error) string {
-	msg := err.Error()
+	var re *reachError
+	errors.As(err, &re)
 	switch {
-	case len(msg) > 4 && msg[:4] == "DNS:":
+	case re != nil && re.Step == "DNS":
 		return "check the network and DNS; behind a proxy, set HTTPS_PROXY (and NO_PROXY)"
-	case len(msg) > 4 && msg[:4] == "TLS:":
+	case re != nil && re.Step == "TLS":
 		return "a proxy or firewall may intercept TLS: add its CA to the system's trust store, or check the server URL"
 	}
 	return "check the network, and HTTPS_PROXY/NO_PROXY if you use a proxy"

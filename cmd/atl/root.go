@@ -75,8 +75,8 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 		logout.NewCmd(f, nil),
 		sites.NewCmd(f, nil),
 		api.NewCmd(f, nil),
-		config.NewCmd(f),
-		doctor.NewCmd(f),
+		config.NewCmd(f, nil),
+		doctor.NewCmd(f, nil),
 	)
 	return root
 }

@@ -1,3 +1,5 @@
+// Package config is `atl config`: the defaults for new logins, in
+// config.json, and an app's client secret, in the keychain.
 package config
 
 import (
@@ -6,25 +8,50 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/cmd/atl/internal/cli"
-	"github.com/atl-cli/atl/internal/loopback"
 	"github.com/atl-cli/atl/store"
 	"github.com/spf13/cobra"
 )
 
-// configKeys are the settings atl config manages, in config.json, for new
-// logins; client-secret goes to the keychain.
-var configKeys = []string{"client-id", "callback-url", "scopes", "site", "client-secret"}
+// settingKeys are the settings atl config manages, in config.json, for
+// new logins; client-secret goes to the keychain.
+var settingKeys = []string{"client-id", "callback-url", "scopes", "site", "client-secret"}
 
-type configOptions struct {
-	f        *cli.Factory
+// Options are what the subcommands of `atl config` run with: their
+// dependencies, then the flag of set and unset, then the positional
+// arguments.
+type Options struct {
+	IO *cli.IOStreams
+	// Settings opens the store and reads config.json.
+	Settings func() (*store.Store, store.Settings, error)
+	// Getenv reads the environment (ATL_CLIENT_ID).
+	Getenv func(string) string
+	// AuthServer is the auth server a new login would sign in at: a
+	// client secret is kept for it.
+	AuthServer func() string
+	// LockWait bounds the wait for config.json's lock; 0 is the
+	// store's default.
+	LockWait time.Duration
+
+	// ClientID is set's and unset's --client-id: the app a client
+	// secret belongs to.
 	ClientID string
+
+	Key   string // get, set, unset: KEY
+	Value string // set: VALUE
+	// HasValue reports whether set was given a VALUE (client-secret
+	// takes none: it is read from stdin).
+	HasValue bool
 }
 
-func NewCmd(f *cli.Factory) *cobra.Command {
-	opts := &configOptions{f: f}
+// NewCmd returns `atl config` and its subcommands list, get, set and
+// unset. runF, when set, runs in place of any of them (a test of their
+// flags and arguments).
+func NewCmd(f *cli.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IO, Settings: f.Settings, Getenv: f.Getenv, AuthServer: f.AuthServer, LockWait: f.LockWait}
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Show or change the defaults for new logins",
@@ -42,39 +69,82 @@ Flags and environment variables come first, then the stored login, then these.`,
   atl config list`,
 		Args: cli.NoArgs,
 	}
-	keys := cobra.FixedCompletions(configKeys, cobra.ShellCompDirectiveNoFileComp)
+	// runner runs sub, or runF in its place.
+	runner := func(sub func(context.Context, *Options) error) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				opts.Key = args[0]
+			}
+			if len(args) > 1 {
+				opts.Value, opts.HasValue = args[1], true
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return sub(cmd.Context(), opts)
+		}
+	}
+	keys := cobra.FixedCompletions(settingKeys, cobra.ShellCompDirectiveNoFileComp)
 	list := &cobra.Command{
 		Use: "list", Short: "Show every setting", Args: cli.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runConfigList(opts) },
+		RunE: runner(runList),
 	}
 	get := &cobra.Command{
 		Use: "get KEY", Short: "Show one setting", Args: cli.ExactArgs(1, "atl config get KEY"), ValidArgsFunction: keys,
-		RunE: func(cmd *cobra.Command, args []string) error { return runConfigGet(opts, args[0]) },
+		RunE: runner(runGet),
 	}
 	set := &cobra.Command{
 		Use: "set KEY [VALUE]", Short: "Change a setting (client-secret: read from stdin)", Args: cobra.RangeArgs(1, 2), ValidArgsFunction: keys,
-		RunE: func(cmd *cobra.Command, args []string) error { return runConfigSet(cmd.Context(), opts, args) },
+		RunE: runner(runSet),
 	}
 	set.Flags().StringVar(&opts.ClientID, "client-id", "", "with client-secret: the app it belongs to (default the client id in use)")
 	unset := &cobra.Command{
 		Use: "unset KEY", Short: "Remove a setting", Args: cli.ExactArgs(1, "atl config unset KEY"), ValidArgsFunction: keys,
-		RunE: func(cmd *cobra.Command, args []string) error { return runConfigUnset(cmd.Context(), opts, args[0]) },
+		RunE: runner(runUnset),
 	}
 	unset.Flags().StringVar(&opts.ClientID, "client-id", "", "with client-secret: the app it belongs to (default the client id in use)")
 	cmd.AddCommand(list, get, set, unset)
 	return cmd
 }
 
-// configClientID is the client id a client secret belongs to.
-func (opts *configOptions) configClientID(set store.Settings) (string, error) {
-	id := cmp.Or(opts.ClientID, opts.f.Getenv("ATL_CLIENT_ID"), set.ClientID)
-	if id == "" {
-		return "", cli.UsageErrorf("no client id to keep the secret for: pass --client-id, or `atl config set client-id` first")
+// runList prints every setting as KEY=VALUE; one that cannot be read
+// shows why, in parentheses.
+func runList(_ context.Context, opts *Options) error {
+	st, set, err := opts.Settings()
+	if err != nil {
+		return err
 	}
-	return id, nil
+	for _, k := range settingKeys {
+		v, err := opts.value(st, set, k)
+		if err != nil {
+			v = "(" + cli.OneLine(err.Error()) + ")"
+		}
+		fmt.Fprintf(opts.IO.Out, "%s=%s\n", k, v)
+	}
+	return nil
 }
 
-func configValue(st *store.Store, set store.Settings, key string, opts *configOptions) (string, error) {
+// runGet prints the setting Key; one that is not set exits 1, printing
+// nothing, as git config does.
+func runGet(_ context.Context, opts *Options) error {
+	st, set, err := opts.Settings()
+	if err != nil {
+		return err
+	}
+	v, err := opts.value(st, set, opts.Key)
+	if err != nil {
+		return err
+	}
+	if v == "" {
+		return &cli.SilentError{Code: cli.ExitError}
+	}
+	_, err = fmt.Fprintln(opts.IO.Out, v)
+	return err
+}
+
+// value is the setting key as get and list show it: for client-secret,
+// where it is kept and for which server, never the secret.
+func (opts *Options) value(st *store.Store, set store.Settings, key string) (string, error) {
 	switch key {
 	case "client-id":
 		return set.ClientID, nil
@@ -85,147 +155,49 @@ func configValue(st *store.Store, set store.Settings, key string, opts *configOp
 	case "site":
 		return set.Site, nil
 	case "client-secret":
-		id := cmp.Or(opts.ClientID, opts.f.Getenv("ATL_CLIENT_ID"), set.ClientID)
-		if id == "" {
-			return "", nil
-		}
-		k, err := st.ClientSecret(id)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return "", nil
-		case err != nil:
-			return "", err
-		}
-		kept := "(set in the keychain for " + id + " at " + cmp.Or(k.AuthURL, auth.DefaultAuthURL)
-		if now := opts.f.AuthServer(); !store.SameServer(now, cmp.Or(k.AuthURL, auth.DefaultAuthURL)) {
-			kept += "; not sent to " + now
-		}
-		return kept + ")", nil
+		return opts.keptSecret(st, set)
 	}
-	return "", cli.UsageErrorf("unknown setting %q: use one of %s", key, strings.Join(configKeys, ", "))
+	return "", unknownKey(key)
 }
 
-func runConfigList(opts *configOptions) error {
-	st, set, err := opts.f.Settings()
-	if err != nil {
-		return err
+// keptSecret describes the client secret kept for the client id in use:
+// for which auth server, and whether it is another than the one in use
+// now (the secret is not sent there); "" when none is kept.
+func (opts *Options) keptSecret(st *store.Store, set store.Settings) (string, error) {
+	id := opts.clientIDOr(set)
+	if id == "" {
+		return "", nil
 	}
-	for _, k := range configKeys {
-		v, err := configValue(st, set, k, opts)
-		if err != nil {
-			v = "(" + cli.OneLine(err.Error()) + ")"
-		}
-		fmt.Fprintf(opts.f.IO.Out, "%s=%s\n", k, v)
+	k, err := st.ClientSecret(id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", err
 	}
-	return nil
+	kept := "(set in the keychain for " + id + " at " + cmp.Or(k.AuthURL, auth.DefaultAuthURL)
+	if now := opts.AuthServer(); !store.SameServer(now, cmp.Or(k.AuthURL, auth.DefaultAuthURL)) {
+		kept += "; not sent to " + now
+	}
+	return kept + ")", nil
 }
 
-func runConfigGet(opts *configOptions, key string) error {
-	st, set, err := opts.f.Settings()
-	if err != nil {
-		return err
-	}
-	v, err := configValue(st, set, key, opts)
-	if err != nil {
-		return err
-	}
-	if v == "" {
-		return &cli.SilentError{Code: cli.ExitError} // like git config: unset exits 1
-	}
-	_, err = fmt.Fprintln(opts.f.IO.Out, v)
-	return err
+// clientIDOr is the client id a client secret belongs to: --client-id,
+// else ATL_CLIENT_ID, else config.json's; "" when none is set.
+func (opts *Options) clientIDOr(set store.Settings) string {
+	return cmp.Or(opts.ClientID, opts.Getenv("ATL_CLIENT_ID"), set.ClientID)
 }
 
-func runConfigSet(ctx context.Context, opts *configOptions, args []string) error {
-	st, set, err := opts.f.Settings()
-	if err != nil {
-		return err
+// secretClientID is clientIDOr, where there must be one.
+func (opts *Options) secretClientID(set store.Settings) (string, error) {
+	id := opts.clientIDOr(set)
+	if id == "" {
+		return "", cli.UsageErrorf("no client id to keep the secret for: pass --client-id, or `atl config set client-id` first")
 	}
-	key := args[0]
-	if key == "client-secret" {
-		if len(args) != 1 {
-			return cli.UsageErrorf("atl config set client-secret reads the secret from stdin, never from the command line")
-		}
-		id, err := opts.configClientID(set)
-		if err != nil {
-			return err
-		}
-		server := opts.f.AuthServer()
-		secret, err := cli.ReadClientSecret(opts.f.IO)
-		if err != nil {
-			return err
-		}
-		if err := st.SetClientSecret(id, server, secret); err != nil {
-			return err
-		}
-		fmt.Fprintf(opts.f.IO.ErrOut, "Kept the client secret of %s in the keychain, for logins at %s only.\n", id, server)
-		return nil
-	}
-	if len(args) != 2 {
-		return cli.UsageErrorf("usage: atl config set %s VALUE", key)
-	}
-	value := strings.TrimSpace(args[1])
-	var apply func(*store.Settings)
-	switch key {
-	case "client-id":
-		apply = func(set *store.Settings) { set.ClientID = value }
-	case "callback-url":
-		if err := loopback.Check(value); err != nil && !errors.Is(err, loopback.ErrPortInUse) {
-			// In use now is no reason to refuse it.
-			return &auth.ConfigError{Setting: "callback URL", Value: value, Err: err}
-		}
-		apply = func(set *store.Settings) { set.CallbackURL = value }
-	case "scopes":
-		scopes, err := cli.ParseScopes([]string{value})
-		if err != nil || scopes == nil {
-			return cli.UsageErrorf("scopes: give at least one, space or comma separated")
-		}
-		apply = func(set *store.Settings) { set.Scopes = scopes }
-	case "site":
-		apply = func(set *store.Settings) { set.Site = value }
-	default:
-		return cli.UsageErrorf("unknown setting %q: use one of %s", key, strings.Join(configKeys, ", "))
-	}
-	return opts.updateSettings(ctx, st, apply)
+	return id, nil
 }
 
-// updateSettings changes config.json with apply under the config
-// directory's lock, so that settings changed at the same time by other
-// atl processes are all kept.
-func (opts *configOptions) updateSettings(ctx context.Context, st *store.Store, apply func(*store.Settings)) error {
-	wait := opts.f.LockWait
-	if wait <= 0 {
-		wait = store.DefaultLockWait
-	}
-	return st.UpdateSettings(ctx, wait, func(set *store.Settings) error {
-		apply(set)
-		return nil
-	})
-}
-
-func runConfigUnset(ctx context.Context, opts *configOptions, key string) error {
-	st, set, err := opts.f.Settings()
-	if err != nil {
-		return err
-	}
-	var apply func(*store.Settings)
-	switch key {
-	case "client-id":
-		apply = func(set *store.Settings) { set.ClientID = "" }
-	case "callback-url":
-		apply = func(set *store.Settings) { set.CallbackURL = "" }
-	case "scopes":
-		apply = func(set *store.Settings) { set.Scopes = nil }
-	case "site":
-		apply = func(set *store.Settings) { set.Site = "" }
-	case "client-secret":
-		id, err := opts.configClientID(set)
-		if err != nil {
-			return err
-		}
-		return st.DeleteClientSecret(id)
-	default:
-		return cli.UsageErrorf("unknown setting %q: use one of %s", key, strings.Join(configKeys, ", "))
-	}
-	return opts.updateSettings(ctx, st, apply)
+// unknownKey is the usage error of a KEY atl config does not manage.
+func unknownKey(key string) error {
+	return cli.UsageErrorf("unknown setting %q: use one of %s", key, strings.Join(settingKeys, ", "))
 }

@@ -1,32 +1,51 @@
+// Package doctor is `atl doctor`: it checks, one by one, what atl needs
+// to sign in and serve tokens here, and says how to fix what it cannot.
 package doctor
 
 import (
-	"cmp"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
-	"net"
+	"io"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/cmd/atl/internal/cli"
-	"github.com/atl-cli/atl/internal/loopback"
-	"github.com/atl-cli/atl/internal/settings"
 	"github.com/atl-cli/atl/store"
 	"github.com/spf13/cobra"
 )
 
-type doctorOptions struct {
-	f    *cli.Factory
+// Options are what `atl doctor` runs with: its dependencies, then its
+// flag.
+type Options struct {
+	IO      *cli.IOStreams
+	Session func(mods ...func(*auth.Options)) (*auth.Session, error)
+	// AuthOptions are the session options of the environment and
+	// --profile: what a new login would use.
+	AuthOptions func() auth.Options
+	Store       func() (*store.Store, error)
+	// HTTPClient is the client that reaches the servers; a function, as
+	// --debug replaces the factory's once the command is built.
+	HTTPClient func() *http.Client
+	Now        func() time.Time
+	// LocalTime is a time in the zone times are shown in.
+	LocalTime func(time.Time) time.Time
+
 	JSON bool
 }
 
-func NewCmd(f *cli.Factory) *cobra.Command {
-	opts := &doctorOptions{f: f}
+// NewCmd returns `atl doctor`. runF, when set, runs in place of the
+// command (a test of its flags).
+func NewCmd(f *cli.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{
+		IO:          f.IO,
+		Session:     f.Session,
+		AuthOptions: func() auth.Options { return f.Options(f.Profile) },
+		Store:       f.Store,
+		HTTPClient:  func() *http.Client { return f.HTTPClient },
+		Now:         f.Now,
+		LocalTime:   f.LocalTime,
+	}
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check that atl can sign in and serve tokens here, and say how to fix what cannot",
@@ -39,7 +58,12 @@ refused) is a warning: atl works without it, reading the keychain each time.`,
 		Example: `  atl doctor
   atl doctor --profile work --json`,
 		Args: cli.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runDoctor(cmd.Context(), opts) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), opts)
+		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the checks as JSON: check, ok, warn, detail, fix")
 	return cmd
@@ -55,256 +79,88 @@ type check struct {
 	Fix    string `json:"fix,omitempty"`
 }
 
-func runDoctor(ctx context.Context, opts *doctorOptions) error {
-	f := opts.f
-	var checks []check
-	add := func(name string, ok bool, detail, fix string) {
-		checks = append(checks, check{Check: name, OK: ok, Detail: cli.OneLine(detail), Fix: fix})
-	}
-	s, err := f.Session()
+// pass is a check that passed; detail is kept on one line, free of
+// control characters.
+func pass(name, detail string) check {
+	return check{Check: name, OK: true, Detail: cli.OneLine(detail)}
+}
+
+// fail is a check that failed, with its fix.
+func fail(name, detail, fix string) check {
+	return check{Check: name, Detail: cli.OneLine(detail), Fix: fix}
+}
+
+// warn is a check that passed with a warning, with its fix.
+func warn(name, detail, fix string) check {
+	return check{Check: name, OK: true, Warn: true, Detail: cli.OneLine(detail), Fix: fix}
+}
+
+// run runs every check and prints them, as text or JSON; when one failed,
+// it says how many on stderr and exits 1.
+func run(ctx context.Context, opts *Options) error {
+	s, err := opts.Session()
 	if err != nil {
 		return err
 	}
-	set, err := loginSettings(f, opts.f.Profile)
-	if err != nil {
-		add("settings", false, err.Error(), "fix the variable named")
-	}
-
-	if set != nil {
-		if set.ClientID.Value == "" {
-			add("client id", false, "no client id is set", "set ATL_CLIENT_ID, or `atl config set client-id ID`, to the client id of your app in the Atlassian developer console")
-		} else {
-			add("client id", true, set.ClientID.Value+" (from "+from(set.ClientID, "ATL_CLIENT_ID")+")", "")
+	checks := runChecks(ctx, opts, s)
+	if opts.JSON {
+		if err := cli.PrintJSON(opts.IO.Out, opts.IO.OutTerminal, checks); err != nil {
+			return err
 		}
-		cb := set.CallbackURL.Value
-		err := loopback.Check(cb)
-		switch {
-		case errors.Is(err, loopback.ErrPortInUse):
-			add("callback URL", false, cb+": its port is in use by another program", "stop that program, or register another callback URL for the app and set it with `atl config set callback-url URL`")
-		case err != nil:
-			add("callback URL", false, err.Error(), "register a loopback callback such as "+auth.DefaultCallbackURL+" for the app and set it with `atl config set callback-url URL`")
-		default:
-			add("callback URL", true, cb+" (from "+from(set.CallbackURL, "ATL_CALLBACK_URL")+"), port free", "")
-		}
-	}
-
-	st, err := f.Store()
-	if err == nil {
-		err = st.Check()
-	}
-	if err != nil {
-		add("config directory", false, err.Error(), "make it yours and private (chown, chmod 700), or set ATL_CONFIG_DIR to a directory of your own")
 	} else {
-		add("config directory", true, st.Dir()+": yours, private, no links", "")
+		printChecks(opts.IO.Out, checks)
 	}
-
-	info, infoErr := s.Info(ctx)
-	insecure := infoErr == nil && info.InsecureStorage
-	switch err := keychainCheck(st); {
-	case err == nil:
-		add("keychain", true, cli.KeychainName+" answers", "")
-	case insecure:
-		add("keychain", true, "none here ("+cli.OneLine(err.Error())+"); the login keeps its tokens in a private file (--insecure-storage)", "")
-	default:
-		add("keychain", false, err.Error(), "make sure "+cli.KeychainHint+"; or, on a machine without a keychain, `atl login --insecure-storage` keeps the tokens in a private file")
-	}
-
-	if st != nil {
-		checks = append(checks, tokenCacheCheck(st))
-	}
-
-	if set != nil {
-		for _, server := range []struct{ name, url string }{{"auth server", set.AuthURL.Value}, {"API server", set.APIURL.Value}} {
-			date, err := reach(ctx, f.HTTPClient, server.url)
-			if err != nil {
-				add(server.name, false, server.url+": "+err.Error(), reachFix(err))
-				continue
-			}
-			add(server.name, true, server.url+" answers", "")
-			if server.name == "auth server" && !date.IsZero() {
-				skew := f.Now().Sub(date).Round(time.Second)
-				if skew < 0 {
-					skew = -skew
-				}
-				if skew > 2*time.Minute {
-					add("clock", false, fmt.Sprintf("this machine's clock is %s off the server's", skew), "set the clock right (NTP): tokens would look expired, or not yet valid")
-				} else {
-					add("clock", true, fmt.Sprintf("within %s of the server's", max(skew, time.Second)), "")
-				}
-			}
-		}
-	}
-
-	switch {
-	case infoErr != nil:
-		add("login", false, infoErr.Error(), "run `"+cli.LoginCommand(s.Profile())+"`")
-	case info.Dead != "":
-		add("login", false, "stopped working: "+info.Dead, "run `"+cli.LoginCommand(s.Profile())+"`")
-	default:
-		tok, err := s.TokenSource(ctx).Token()
-		if err != nil {
-			_, fix := cli.Advise(err, cli.Invocation{Command: "token", Profile: s.Profile()})
-			add("login", false, err.Error(), fix)
-		} else if info.GivenToken {
-			add("login", true, "ATL_TOKEN from the environment, on "+cli.Clean(info.Site.URL), "")
-		} else {
-			add("login", true, fmt.Sprintf("profile %q on %s, token valid until %s", s.Profile(), cli.Clean(info.Site.URL), f.LocalTime(tok.Expiry).Format(time.RFC3339)), "")
-		}
-	}
-
 	failed := 0
 	for _, c := range checks {
 		if !c.OK {
 			failed++
 		}
 	}
-	if opts.JSON {
-		if err := cli.PrintJSON(f.IO.Out, f.IO.OutTerminal, checks); err != nil {
-			return err
-		}
-	} else {
-		for _, c := range checks {
-			mark := "ok  "
-			switch {
-			case !c.OK:
-				mark = "FAIL"
-			case c.Warn:
-				mark = "warn"
-			}
-			fmt.Fprintf(f.IO.Out, "%s  %s: %s\n", mark, c.Check, c.Detail)
-			if c.Fix != "" {
-				fmt.Fprintf(f.IO.Out, "      fix: %s\n", c.Fix)
-			}
-		}
-	}
 	if failed > 0 {
-		fmt.Fprintf(f.IO.ErrOut, "atl: %d of %d checks failed\n", failed, len(checks))
+		fmt.Fprintf(opts.IO.ErrOut, "atl: %d of %d checks failed\n", failed, len(checks))
 		return &cli.SilentError{Code: cli.ExitError}
 	}
 	return nil
 }
 
-// tokenCacheCheck writes and removes a probe in the token cache: one that
-// cannot be written is a warning, with the reason.
-func tokenCacheCheck(st *store.Store) check {
-	c := check{Check: "token cache", OK: true}
-	err := st.CheckTokenCache()
-	var ce *store.TokenCacheError
-	switch {
-	case !st.HasTokenCache():
-		c.Detail = "none on this platform: tokens are read from the keychain"
-	case err == nil:
-		c.Detail = st.TokenCacheName() + " keeps access tokens"
-	case errors.As(err, &ce) && ce.Full:
-		c.Warn, c.Detail = true, err.Error()
-		c.Fix = "atl reads the keychain each time until then: remove keys you no longer need from your user keyring (keyctl show @u), or raise the quota (sysctl kernel.keys.maxkeys, kernel.keys.maxbytes)"
-	case errors.As(err, &ce) && ce.Refused:
-		c.Warn, c.Detail = true, err.Error()
-		c.Fix = "atl reads the keychain each time instead; to cache tokens, allow the add_key and keyctl system calls (in a container, its seccomp profile)"
-	default:
-		c.Warn, c.Detail = true, err.Error()
-		c.Fix = "atl reads the keychain each time instead"
-	}
-	c.Detail = cli.OneLine(c.Detail)
-	return c
-}
-
-func keychainCheck(st *store.Store) error {
-	if st == nil {
-		return errors.New("no config directory")
-	}
-	return st.CheckKeychain()
-}
-
-// reach asks server for its root page, as any client would, and returns
-// the time its Date header says.
-func reach(ctx context.Context, hc *http.Client, server string) (time.Time, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, server, nil)
+// runChecks runs the checks, in the order they are shown: the settings a
+// login would use (client id, callback URL), the config directory, the
+// keychain, the token cache, the servers and the clock, and the login.
+func runChecks(ctx context.Context, opts *Options, s *auth.Session) []check {
+	var checks []check
+	set, err := loginSettings(opts)
 	if err != nil {
-		return time.Time{}, err
+		checks = append(checks, fail("settings", err.Error(), "fix the variable named"))
+	} else {
+		checks = append(checks, clientIDCheck(set), callbackCheck(set))
 	}
-	c := *hc
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := c.Do(req)
-	if err != nil {
-		return time.Time{}, describeNetError(err)
+	st, err := opts.Store()
+	checks = append(checks, configDirCheck(st, err))
+	info, infoErr := s.Info(ctx)
+	checks = append(checks, keychainCheck(st, infoErr == nil && info.InsecureStorage))
+	if st != nil {
+		checks = append(checks, tokenCacheCheck(st))
 	}
-	resp.Body.Close()
-	date, _ := http.ParseTime(resp.Header.Get("Date"))
-	return date, nil
+	if set != nil {
+		checks = append(checks, serverChecks(ctx, opts, set)...)
+	}
+	return append(checks, loginCheck(ctx, opts, s, info, infoErr))
 }
 
-// describeNetError says which step of reaching a server failed.
-func describeNetError(err error) error {
-	var dns *net.DNSError
-	var unknownCA x509.UnknownAuthorityError
-	var hostname x509.HostnameError
-	var certInvalid x509.CertificateInvalidError
-	var tlsRecord tls.RecordHeaderError
-	var ue *url.Error
-	switch {
-	case errors.As(err, &dns):
-		return fmt.Errorf("DNS: cannot resolve %s", dns.Name)
-	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &certInvalid), errors.As(err, &tlsRecord):
-		return fmt.Errorf("TLS: %v", errors.Unwrap(err))
-	case errors.As(err, &ue) && ue.Timeout():
-		return errors.New("no answer within 10s")
-	case errors.As(err, &ue):
-		return ue.Err
-	}
-	return err
-}
-
-func reachFix(err error) string {
-	msg := err.Error()
-	switch {
-	case len(msg) > 4 && msg[:4] == "DNS:":
-		return "check the network and DNS; behind a proxy, set HTTPS_PROXY (and NO_PROXY)"
-	case len(msg) > 4 && msg[:4] == "TLS:":
-		return "a proxy or firewall may intercept TLS: add its CA to the system's trust store, or check the server URL"
-	}
-	return "check the network, and HTTPS_PROXY/NO_PROXY if you use a proxy"
-}
-
-// loginSettings are the settings a new login of profile would use (see
-// package settings), with its servers checked.
-func loginSettings(f *cli.Factory, profile string) (*settings.Login, error) {
-	o := f.Options(profile)
-	st, file, err := f.Settings()
-	if err != nil {
-		return nil, err
-	}
-	stored := &store.Metadata{}
-	if l, err := st.Login(cmp.Or(o.Profile, auth.DefaultProfile)); err == nil {
-		if m, err := l.Metadata(); err == nil {
-			stored = m
+// printChecks writes each check on a line, marked ok, FAIL or warn, with
+// its fix on the next.
+func printChecks(out io.Writer, checks []check) {
+	for _, c := range checks {
+		mark := "ok  "
+		switch {
+		case !c.OK:
+			mark = "FAIL"
+		case c.Warn:
+			mark = "warn"
+		}
+		fmt.Fprintf(out, "%s  %s: %s\n", mark, c.Check, c.Detail)
+		if c.Fix != "" {
+			fmt.Fprintf(out, "      fix: %s\n", c.Fix)
 		}
 	}
-	set := settings.ForLogin(settings.Layer{},
-		settings.Layer{ClientID: o.ClientID, CallbackURL: o.CallbackURL, AuthURL: o.AuthURL, APIURL: o.APIURL},
-		stored, file,
-		settings.Layer{CallbackURL: auth.DefaultCallbackURL, AuthURL: auth.DefaultAuthURL, APIURL: auth.DefaultAPIURL, Scopes: auth.DefaultScopes()})
-	for _, server := range []struct {
-		setting, env string
-		v            *settings.Value
-	}{{"auth URL", "ATL_AUTH_URL", &set.AuthURL}, {"API URL", "ATL_API_URL", &set.APIURL}} {
-		u, err := settings.ServerURL(server.v.Value)
-		if err != nil {
-			return nil, &auth.ConfigError{Setting: server.setting, Value: server.v.Value,
-				Err: fmt.Errorf("%s %q (from %s) %w", server.setting, server.v.Value, from(*server.v, server.env), err)}
-		}
-		server.v.Value = u
-	}
-	return &set, nil
-}
-
-// from names where a setting came from for a person: the environment
-// variable env, rather than "the environment".
-func from(v settings.Value, env string) string {
-	if v.From == settings.FromEnv {
-		return env
-	}
-	return v.From
 }

@@ -29,9 +29,15 @@ Environment:
   ATL_BROWSER, BROWSER  command to open the browser; the URL is its last argument
   HTTPS_PROXY, NO_PROXY  a proxy for the requests to Atlassian`
 
-func ExactArgs(n int, usage string) cobra.PositionalArgs {
+// ExactArgs accepts n positional arguments, else it is a usage error
+// naming usage.
+func ExactArgs(n int, usage string) cobra.PositionalArgs { return RangeArgs(n, n, usage) }
+
+// RangeArgs accepts min to max positional arguments, else it is a usage
+// error naming usage.
+func RangeArgs(min, max int, usage string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
+		if len(args) < min || len(args) > max {
 			return UsageErrorf("usage: %s", usage)
 		}
 		return nil

@@ -94,7 +94,7 @@ Flags and environment variables come first, then the stored login, then these.`,
 		RunE: runner(runGet),
 	}
 	set := &cobra.Command{
-		Use: "set KEY [VALUE]", Short: "Change a setting (client-secret: read from stdin)", Args: cobra.RangeArgs(1, 2), ValidArgsFunction: keys,
+		Use: "set KEY [VALUE]", Short: "Change a setting (client-secret: read from stdin)", Args: cli.RangeArgs(1, 2, "atl config set KEY [VALUE]"), ValidArgsFunction: keys,
 		RunE: runner(runSet),
 	}
 	set.Flags().StringVar(&opts.ClientID, "client-id", "", "with client-secret: the app it belongs to (default the client id in use)")

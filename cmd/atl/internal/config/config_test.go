@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atl-cli/atl/cmd/atl/internal/cli"
 	"github.com/atl-cli/atl/cmd/atl/internal/cli/clitest"
 	"github.com/atl-cli/atl/store"
 	"github.com/gofrs/flock"
@@ -306,8 +307,8 @@ func TestNewCmdFlags(t *testing.T) {
 		{args: []string{"list", "extra"}, err: "unexpected argument \"extra\" for \"config list\"; see `config list --help`"},
 		{args: []string{"get"}, err: "usage: atl config get KEY"},
 		{args: []string{"get", "site", "extra"}, err: "usage: atl config get KEY"},
-		{args: []string{"set"}, err: "accepts between 1 and 2 arg(s), received 0"},
-		{args: []string{"set", "site", "a", "b"}, err: "accepts between 1 and 2 arg(s), received 3"},
+		{args: []string{"set"}, err: "usage: atl config set KEY [VALUE]"},
+		{args: []string{"set", "site", "a", "b"}, err: "usage: atl config set KEY [VALUE]"},
 		{args: []string{"unset"}, err: "usage: atl config unset KEY"},
 		{args: []string{"unset", "site", "extra"}, err: "usage: atl config unset KEY"},
 		{args: []string{"get", "client-secret", "--client-id", "app"}, err: "unknown flag: --client-id"},
@@ -323,6 +324,10 @@ func TestNewCmdFlags(t *testing.T) {
 		if tc.err != "" {
 			if err == nil || err.Error() != tc.err || got != nil {
 				t.Errorf("%q: err %v (ran: %v), want %q", tc.args, err, got != nil, tc.err)
+			}
+			var ue *cli.UsageError
+			if strings.HasPrefix(tc.err, "usage: ") && !errors.As(err, &ue) {
+				t.Errorf("%q: %T is not a usage error (exit 2)", tc.args, err)
 			}
 			continue
 		}

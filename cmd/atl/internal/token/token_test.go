@@ -83,7 +83,7 @@ func TestNewCmdFlags(t *testing.T) {
 		want Options
 		err  string
 	}{
-		{nil, Options{}, ""},
+		{[]string{}, Options{}, ""}, // not nil: cobra reads os.Args for nil
 		{[]string{"--json", "--site", "beta"}, Options{JSON: true, Site: "beta"}, ""},
 		{[]string{"--header", "--min-valid", "10m"}, Options{Header: true, MinValid: 10 * time.Minute}, ""},
 		{[]string{"extra"}, Options{}, `unexpected argument "extra" for "token"; see ` + "`token --help`"},

@@ -164,6 +164,9 @@ func MaskItemIDs(s string) string {
 // would run it, and returns its exit code; errors are reported on f's
 // stderr.
 func Execute(f *cli.Factory, cmd *cobra.Command, args ...string) int {
+	if args == nil {
+		args = []string{} // cobra reads os.Args for nil
+	}
 	cmd.SetArgs(args)
 	cmd.SetIn(f.IO.In)
 	cmd.SetOut(f.IO.Out)

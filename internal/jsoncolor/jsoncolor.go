@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -38,12 +39,6 @@ func Write(w io.Writer, data []byte, color bool) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	p := printer{color: color}
-	type frame struct {
-		object bool
-		n      int  // members or elements so far
-		key    bool // in an object: the next token is a key
-	}
-	var stack []frame
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -52,71 +47,90 @@ func Write(w io.Writer, data []byte, color bool) error {
 		if err != nil {
 			return err
 		}
-		var top *frame
-		if len(stack) > 0 {
-			top = &stack[len(stack)-1]
-		}
-		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
-			f := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if f.n > 0 {
-				p.newline(len(stack))
-			}
-			p.paint(colorDelim, string(d))
-			if len(stack) > 0 && stack[len(stack)-1].object {
-				stack[len(stack)-1].key = true
-			}
-			continue
-		}
-		if s, ok := tok.(string); ok && top != nil && top.object && top.key {
-			if top.n > 0 {
-				p.paint(colorDelim, ",")
-			}
-			p.newline(len(stack))
-			p.paint(colorKey, quote(s))
-			p.paint(colorDelim, ":")
-			p.b.WriteByte(' ')
-			top.key = false
-			top.n++
-			continue
-		}
-		if top != nil && !top.object {
-			if top.n > 0 {
-				p.paint(colorDelim, ",")
-			}
-			p.newline(len(stack))
-			top.n++
-		}
-		switch t := tok.(type) {
-		case json.Delim:
-			p.paint(colorDelim, string(t))
-			stack = append(stack, frame{object: t == '{', key: t == '{'})
-			continue
-		case nil:
-			p.paint(colorNull, "null")
-		case bool:
-			if t {
-				p.paint(colorPlain, "true")
-			} else {
-				p.paint(colorPlain, "false")
-			}
-		case json.Number:
-			p.paint(colorPlain, t.String())
-		case string:
-			p.paint(colorString, quote(t))
-		}
-		if top != nil && top.object {
-			top.key = true
-		}
+		p.token(tok)
 	}
 	p.b.WriteByte('\n')
 	_, err := io.WriteString(w, p.b.String())
 	return err
 }
 
+// frame is an object or array being written.
+type frame struct {
+	object bool
+	n      int  // members or elements so far
+	key    bool // in an object: the next token is a key
+}
+
+// token writes the next token of the value.
+func (p *printer) token(tok json.Token) {
+	var top *frame
+	if len(p.stack) > 0 {
+		top = &p.stack[len(p.stack)-1]
+	}
+	if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+		p.end(d)
+		return
+	}
+	if s, ok := tok.(string); ok && top != nil && top.object && top.key {
+		p.key(top, s)
+		return
+	}
+	if top != nil && !top.object {
+		if top.n > 0 {
+			p.paint(colorDelim, ",")
+		}
+		p.newline(len(p.stack))
+		top.n++
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		p.paint(colorDelim, string(t))
+		p.stack = append(p.stack, frame{object: t == '{', key: t == '{'})
+		return
+	case nil:
+		p.paint(colorNull, "null")
+	case bool:
+		p.paint(colorPlain, strconv.FormatBool(t))
+	case json.Number:
+		p.paint(colorPlain, t.String())
+	case string:
+		p.paint(colorString, quote(t))
+	}
+	if top != nil && top.object {
+		top.key = true
+	}
+}
+
+// end closes the object or array being written with d.
+func (p *printer) end(d json.Delim) {
+	f := p.stack[len(p.stack)-1]
+	p.stack = p.stack[:len(p.stack)-1]
+	if f.n > 0 {
+		p.newline(len(p.stack))
+	}
+	p.paint(colorDelim, string(d))
+	if len(p.stack) > 0 && p.stack[len(p.stack)-1].object {
+		p.stack[len(p.stack)-1].key = true
+	}
+}
+
+// key writes an object's member name.
+func (p *printer) key(top *frame, s string) {
+	if top.n > 0 {
+		p.paint(colorDelim, ",")
+	}
+	p.newline(len(p.stack))
+	p.paint(colorKey, quote(s))
+	p.paint(colorDelim, ":")
+	p.b.WriteByte(' ')
+	top.key = false
+	top.n++
+}
+
 type printer struct {
 	b     strings.Builder
 	color bool
+	stack []frame
 }
 
 func (p *printer) paint(color, s string) {

@@ -130,7 +130,7 @@ func TestKeychainFailureFailsLoginBeforeTheBrowser(t *testing.T) {
 
 func TestVersionFlag(t *testing.T) {
 	f, out, _, _ := clitest.NewFactory(t, nil)
-	if code := execute(f, "--version"); code != 0 || !strings.HasPrefix(out.String(), "atl version ") {
-		t.Fatalf("exit %d, stdout %q", code, out)
+	if code := execute(f, "--version"); code != 0 || out.String() != "atl "+version()+"\n" {
+		t.Fatalf("exit %d, stdout %q, want %q", code, out, "atl "+version()+"\n")
 	}
 }

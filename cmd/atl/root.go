@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"runtime/debug"
 
 	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/cmd/atl/internal/api"
@@ -59,6 +58,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 		return &cli.UsageError{Err: err}
 	})
 	root.CompletionOptions.HiddenDefaultCmd = false
+	root.SetVersionTemplate("{{.Name}} {{.Version}}\n") // atl 1.4.0 (commit 1a2b3c4, 2026-12-01)
 
 	defProfile := f.Getenv("ATL_PROFILE")
 	if defProfile == "" {
@@ -79,20 +79,4 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 		doctor.NewCmd(f, nil),
 	)
 	return root
-}
-
-// version is the module version atl was built from ("(devel)" for a build
-// from a checkout), with the VCS revision when known.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " " + s.Value[:12]
-		}
-	}
-	return v
 }

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"cmp"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/module"
+)
+
+// The release build stamps these at link time (see .goreleaser.yaml):
+//
+//	-X main.buildVersion=1.4.0 -X main.buildCommit=<hash> -X main.buildDate=<RFC 3339>
+//
+// The linker can set nothing but package-level string variables, which is
+// why these three are the exception to "no globals"; only version reads them.
+var (
+	buildVersion string
+	buildCommit  string
+	buildDate    string
+)
+
+// buildStamp is what the linker stamped into the binary, if anything.
+type buildStamp struct {
+	Version string // "1.4.0"
+	Commit  string // the full commit hash
+	Date    string // the commit's time, RFC 3339
+}
+
+// version says which atl this is, for --version:
+// "1.4.0 (commit 1a2b3c4, 2026-12-01)".
+func version() string {
+	bi, _ := debug.ReadBuildInfo()
+	return describeBuild(buildStamp{Version: buildVersion, Commit: buildCommit, Date: buildDate}, bi)
+}
+
+// describeBuild names the version, the commit and the commit's date of a
+// build, from what the linker stamped or else from the build info the go
+// command records:
+//
+//   - a release build: the stamped version, commit and date;
+//   - `go install …@v1.4.0`: the module version (and, for a pseudo-version,
+//     the commit and time it names);
+//   - a build in a checkout: "dev" (or the tag it sits on, if clean) with
+//     vcs.revision and vcs.time, and "modified" for uncommitted changes;
+//   - nothing known: "dev".
+func describeBuild(s buildStamp, bi *debug.BuildInfo) string {
+	var mod string
+	vcs := map[string]string{}
+	if bi != nil {
+		mod = bi.Main.Version
+		for _, kv := range bi.Settings {
+			vcs[kv.Key] = kv.Value
+		}
+	}
+	commit, date := vcs["vcs.revision"], vcs["vcs.time"]
+	local := commit != "" // built in a checkout, not from the module cache
+	if !local && module.IsPseudoVersion(mod) {
+		commit, _ = module.PseudoVersionRev(mod)
+		if t, err := module.PseudoVersionTime(mod); err == nil {
+			date = t.Format(time.RFC3339)
+		}
+	}
+
+	v := s.Version
+	if v == "" {
+		v = moduleVersion(mod, local)
+	}
+	var details []string
+	if c := cmp.Or(s.Commit, commit); c != "" {
+		details = append(details, "commit "+shortCommit(c))
+	}
+	if d := cmp.Or(s.Date, date); d != "" {
+		details = append(details, day(d))
+	}
+	if vcs["vcs.modified"] == "true" {
+		details = append(details, "modified")
+	}
+	if len(details) == 0 {
+		return v
+	}
+	return v + " (" + strings.Join(details, ", ") + ")"
+}
+
+// moduleVersion is the version to show for the main module's version mod:
+// a release's without its "v", or "dev" for a build that is not one
+// ("(devel)", or a checkout's pseudo-version or +dirty).
+func moduleVersion(mod string, local bool) string {
+	if mod == "" || mod == "(devel)" {
+		return "dev"
+	}
+	if local && (module.IsPseudoVersion(mod) || strings.Contains(mod, "+")) {
+		return "dev"
+	}
+	return strings.TrimPrefix(mod, "v")
+}
+
+// shortCommit abbreviates a commit hash as git does by default.
+func shortCommit(c string) string {
+	if len(c) > 7 {
+		return c[:7]
+	}
+	return c
+}
+
+// day is the date (UTC) of an RFC 3339 time, or the text as it is.
+func day(s string) string {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format(time.DateOnly)
+}

@@ -78,5 +78,6 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 		config.NewCmd(f, nil),
 		doctor.NewCmd(f, nil),
 	)
+	root.AddCommand(docsCommands()...) // only in a build with -tags atl_gendocs
 	return root
 }

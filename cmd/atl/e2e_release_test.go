@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atl-cli/atl/cmd/atl/internal/cli/clitest"
 	"github.com/spf13/cobra"
 )
 
@@ -65,8 +66,8 @@ func TestGenDocs(t *testing.T) {
 	gen(b)
 
 	// One page per command that help lists, and nothing else.
-	f, _, _, _ := testFactory(t, nil)
-	root := newRootCmd(f, &globalOptions{})
+	f, _, _, _ := clitest.NewFactory(t, nil)
+	root := newRootCmd(f)
 	root.InitDefaultCompletionCmd()
 	var want []string
 	var walk func(*cobra.Command)

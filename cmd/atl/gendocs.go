@@ -7,11 +7,13 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/atl-cli/atl/cmd/atl/internal/cli"
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 )
@@ -30,7 +32,7 @@ func docsCommands() []*cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := time.Parse(time.RFC3339, date)
 			if err != nil {
-				return usageErrorf("--date: want an RFC 3339 time such as 2026-12-01T10:00:00Z, got %q", date)
+				return cli.UsageErrorf("--date: want an RFC 3339 time such as 2026-12-01T10:00:00Z, got %q", date)
 			}
 			return writeDocs(args[0], t.UTC(), ver)
 		},
@@ -44,11 +46,12 @@ func docsCommands() []*cobra.Command {
 // docsRoot is atl's command tree as a new user sees it: built with an empty
 // environment, so no default comes from the environment of whoever builds.
 func docsRoot() *cobra.Command {
-	f := &factory{
-		IO:     &ioStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard},
-		Getenv: func(string) string { return "" },
+	f := &cli.Factory{
+		IO:         &cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard},
+		Getenv:     func(string) string { return "" },
+		HTTPClient: &http.Client{},
 	}
-	root := newRootCmd(f, &globalOptions{})
+	root := newRootCmd(f)
 	root.InitDefaultCompletionCmd() // cobra adds `completion` only when it runs
 	var walk func(*cobra.Command)
 	walk = func(c *cobra.Command) {

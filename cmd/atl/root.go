@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/atl-cli/atl/auth"
@@ -20,7 +21,7 @@ import (
 // newRootCmd is atl's command tree: the global flags (--profile, into
 // the factory every command shares, and --debug) and each command.
 func newRootCmd(f *cli.Factory) *cobra.Command {
-	debug := false
+	debug, showVersion := false, false
 	root := &cobra.Command{
 		Use:   "atl",
 		Short: "Sign in to Atlassian Cloud and serve access tokens to your scripts",
@@ -34,11 +35,14 @@ calls Jira and Confluence for you:
 
 Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 130 interrupted.`,
-		Version:       version(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if showVersion {
+				_, err := fmt.Fprintf(f.IO.Out, "atl %s\n", version())
+				return err
+			}
 			return cmd.Help()
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -58,7 +62,10 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 		return &cli.UsageError{Err: err}
 	})
 	root.CompletionOptions.HiddenDefaultCmd = false
-	root.SetVersionTemplate("{{.Name}} {{.Version}}\n") // atl 1.4.0 (commit 1a2b3c4, 2026-12-01)
+	// atl's own --version rather than cobra's: a version template would
+	// link text/template and keep every method reflection could reach
+	// (2 MB of binary).
+	root.Flags().BoolVarP(&showVersion, "version", "v", false, "version for atl")
 
 	defProfile := f.Getenv("ATL_PROFILE")
 	if defProfile == "" {

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/mod/module"
 )
 
 // The release build stamps these at link time (see .goreleaser.yaml):
@@ -56,11 +55,8 @@ func describeBuild(s buildStamp, bi *debug.BuildInfo) string {
 	}
 	commit, date := vcs["vcs.revision"], vcs["vcs.time"]
 	local := commit != "" // built in a checkout, not from the module cache
-	if !local && module.IsPseudoVersion(mod) {
-		commit, _ = module.PseudoVersionRev(mod)
-		if t, err := module.PseudoVersionTime(mod); err == nil {
-			date = t.Format(time.RFC3339)
-		}
+	if rev, t, ok := pseudoVersion(mod); !local && ok {
+		commit, date = rev, t.Format(time.RFC3339)
 	}
 
 	v := s.Version
@@ -90,7 +86,7 @@ func moduleVersion(mod string, local bool) string {
 	if mod == "" || mod == "(devel)" {
 		return "dev"
 	}
-	if local && (module.IsPseudoVersion(mod) || strings.Contains(mod, "+")) {
+	if _, _, pseudo := pseudoVersion(mod); local && (pseudo || strings.Contains(mod, "+")) {
 		return "dev"
 	}
 	return strings.TrimPrefix(mod, "v")
@@ -111,4 +107,46 @@ func day(s string) string {
 		return s
 	}
 	return t.UTC().Format(time.DateOnly)
+}
+
+// pseudoVersion reads a Go pseudo-version (vX.0.0-TIME-REV,
+// vX.Y.Z-pre.0.TIME-REV or vX.Y.(Z+1)-0.TIME-REV, TIME being
+// yyyymmddhhmmss in UTC and REV the commit's first 12 hex digits, with an
+// optional +build suffix) and returns its commit and time. Written out
+// rather than with golang.org/x/mod, which would add 2 MB to the binary,
+// or a regular expression, which version's every start-up would compile.
+func pseudoVersion(v string) (rev string, t time.Time, ok bool) {
+	v, _, _ = strings.Cut(v, "+")
+	i := strings.LastIndexByte(v, '-')
+	if !strings.HasPrefix(v, "v") || i < 0 || !isHex(v[i+1:]) || len(v[i+1:]) < 12 {
+		return "", time.Time{}, false
+	}
+	rev, head := v[i+1:], v[:i]
+	if len(head) < 15 {
+		return "", time.Time{}, false
+	}
+	stamp, sep := head[len(head)-14:], head[len(head)-15]
+	t, err := time.Parse("20060102150405", stamp)
+	if err != nil || (sep != '-' && sep != '.') {
+		return "", time.Time{}, false
+	}
+	base := head[:len(head)-15]
+	if sep == '.' {
+		// "-0.TIME" or "-pre.0.TIME": a 0 component before the time.
+		if !strings.HasSuffix(base, "0") || len(base) < 2 || (base[len(base)-2] != '-' && base[len(base)-2] != '.') {
+			return "", time.Time{}, false
+		}
+	} else if !strings.HasSuffix(base, ".0.0") {
+		return "", time.Time{}, false // vX.0.0-TIME-REV
+	}
+	return rev, t, true
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"runtime/debug"
 	"testing"
+	"time"
 )
 
 func TestDescribeBuild(t *testing.T) {
@@ -53,5 +54,33 @@ func TestDescribeBuild(t *testing.T) {
 				t.Errorf("describeBuild = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestPseudoVersion(t *testing.T) {
+	stamp := time.Date(2026, 12, 1, 19, 52, 17, 0, time.UTC)
+	for v, want := range map[string]bool{
+		"v0.0.0-20261201195217-6fc2c480f3ee":              true,
+		"v1.2.4-0.20261201195217-6fc2c480f3ee":            true,
+		"v1.2.3-pre.0.20261201195217-6fc2c480f3ee":        true,
+		"v0.0.0-20261201195217-6fc2c480f3ee+dirty":        true,
+		"v2.0.0-20261201195217-6fc2c480f3ee+incompatible": true,
+		"v1.4.0":                               false,
+		"v1.4.0-rc.1":                          false,
+		"(devel)":                              false,
+		"v1.2.3-20261201195217-6fc2c480f3ee":   false, // a time needs vX.0.0 or a 0 before it
+		"v1.2.4-1.20261201195217-6fc2c480f3ee": false,
+		"v0.0.0-20261301195217-6fc2c480f3ee":   false, // month 13
+		"v0.0.0-2026120119521-6fc2c480f3ee":    false,
+		"v0.0.0-20261201195217-6FC2C480F3EE":   false,
+		"v0.0.0-20261201195217-6fc2c48":        false,
+		"0.0.0-20261201195217-6fc2c480f3ee":    false,
+		"v0.0.0-20261201195217-":               false,
+		"-20261201195217-6fc2c480f3ee":         false,
+	} {
+		rev, at, ok := pseudoVersion(v)
+		if ok != want || (ok && (rev != "6fc2c480f3ee" || !at.Equal(stamp))) {
+			t.Errorf("pseudoVersion(%q) = %q, %v, %v; want %v", v, rev, at, ok, want)
+		}
 	}
 }

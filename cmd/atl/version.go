@@ -5,7 +5,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
-
 )
 
 // The release build stamps these at link time (see .goreleaser.yaml):

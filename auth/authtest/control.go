@@ -19,8 +19,9 @@ func (s *Server) SetDeny(deny bool) {
 // Count returns how many requests were counted under name since the start or
 // the last ResetCounts. Names: "authorize", "consent", "token" (every token
 // request), "token:authorization_code", "token:refresh_token" (and
-// "token:<grant_type>" for any other grant type), "accessible-resources",
-// "me", "myself".
+// "token:<grant_type>" for any other grant type, as
+// "token:client_credentials"), "accessible-resources", "me", "myself",
+// "tenant_info".
 func (s *Server) Count(name string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -86,7 +87,7 @@ func (s *Server) IssueTokens(scopes ...string) (accessToken, refreshToken string
 	now := s.opts.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := &grant{clientID: s.opts.ClientID, scopes: slices.Clone(scopes)}
+	g := &grant{clientID: s.opts.ClientID, scopes: slices.Clone(scopes), created: now}
 	s.grants = append(s.grants, g)
 	tr := s.issueLocked(g, now)
 	return tr.AccessToken, tr.RefreshToken

@@ -7,11 +7,14 @@
 // endpoints (normally https://api.atlassian.com:
 // /oauth/token/accessible-resources, /me, /ex/jira/{cloudid}/rest/api/3/myself).
 // It implements the authorization code grant with mandatory PKCE (S256),
-// rotating refresh tokens with reuse detection, and lets tests inject faults
-// into the token endpoint. Browse plays the user's browser.
+// rotating refresh tokens with reuse detection and Atlassian's limits (90
+// days unused, 365 days after consent), the client-credentials grant of a
+// service account, and a site's public /_edge/tenant_info, and lets tests
+// inject faults into the token endpoint. Browse plays the user's browser.
 package authtest
 
 import (
+	"cmp"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -39,6 +42,17 @@ const (
 	AuthCodeTTL        = 10 * time.Minute
 	TrickleInterval    = 200 * time.Millisecond
 	maxRequestBodySize = 1 << 20
+)
+
+// More defaults: the service account the client-credentials grant acts
+// as, and Atlassian's limits on refresh tokens (one unused for 90 days,
+// or any of a grant 365 days after the consent that made it, is
+// refused).
+const (
+	DefaultServiceAccountID   = "712020:5f1d9ac2-7c3e-4a6b-9d10-2b8e4c6f0a17"
+	DefaultServiceAccountName = "CI bot"
+	DefaultRefreshIdle        = 90 * 24 * time.Hour
+	DefaultGrantLife          = 365 * 24 * time.Hour
 )
 
 // InvalidRefreshTokenBody is the exact body of the 403 answer to an unknown,
@@ -106,6 +120,25 @@ type Options struct {
 	ExposeCounts bool
 	// Deny makes the consent page deny instead of approve (see SetDeny).
 	Deny bool
+	// ServiceAccount is the account the client-credentials grant
+	// (grant_type=client_credentials, with ClientID and ClientSecret, as
+	// a service account's OAuth 2.0 credential) acts as: Jira's myself
+	// and /me answer with it for such a token. Default
+	// {DefaultServiceAccountID, DefaultServiceAccountName, ""}.
+	ServiceAccount User
+	// ServiceScopes are the scopes of the client-credentials grant's
+	// tokens, fixed when the credential was made; default read:jira-user
+	// read:jira-work write:jira-work. Such a grant has no refresh token.
+	ServiceScopes []string
+	// ServiceSitesListed makes accessible-resources list the sites for a
+	// client-credentials token too; by default it lists none, and a
+	// client finds the site through the site's /_edge/tenant_info.
+	ServiceSitesListed bool
+	// RefreshIdle and GrantLife are Atlassian's limits on refresh tokens
+	// (by Now): one unused for RefreshIdle is refused, and so is any of
+	// a grant GrantLife after its consent; DefaultRefreshIdle and
+	// DefaultGrantLife.
+	RefreshIdle, GrantLife time.Duration
 	// Now is the clock used for token and code expiry; default time.Now.
 	Now func() time.Time
 	// Addr is the address to listen on, e.g. "127.0.0.1:8080"; default a
@@ -143,6 +176,8 @@ type grant struct {
 	clientID string
 	scopes   []string
 	revoked  bool
+	created  time.Time // the consent that made it
+	service  bool      // a client-credentials grant: it acts as Options.ServiceAccount
 }
 
 type accessToken struct {
@@ -153,6 +188,7 @@ type accessToken struct {
 
 type refreshToken struct {
 	g      *grant
+	issued time.Time
 	used   bool
 	usedAt time.Time
 }
@@ -220,6 +256,14 @@ func Start(opts Options) (*Server, error) {
 	if opts.PageSize <= 0 {
 		opts.PageSize = 2
 	}
+	if opts.ServiceAccount == (User{}) {
+		opts.ServiceAccount = User{AccountID: DefaultServiceAccountID, Name: DefaultServiceAccountName}
+	}
+	if opts.ServiceScopes == nil {
+		opts.ServiceScopes = []string{"read:jira-user", "read:jira-work", "write:jira-work"}
+	}
+	opts.RefreshIdle = cmp.Or(opts.RefreshIdle, DefaultRefreshIdle)
+	opts.GrantLife = cmp.Or(opts.GrantLife, DefaultGrantLife)
 	s := &Server{
 		opts:    opts,
 		done:    make(chan struct{}),
@@ -266,6 +310,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /oauth/token", s.handleToken)
 	mux.HandleFunc("GET /oauth/token/accessible-resources", s.handleResources)
 	mux.HandleFunc("GET /me", s.handleMe)
+	mux.HandleFunc("GET /_edge/tenant_info", s.handleTenantInfo)
 	if s.opts.ExposeCounts {
 		mux.HandleFunc("GET /_authtest/counts", func(w http.ResponseWriter, r *http.Request) {
 			s.mu.Lock()

@@ -146,6 +146,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, params url.Values
 		s.tokenFromCode(w, params)
 	case "refresh_token":
 		s.tokenFromRefresh(w, params)
+	case "client_credentials":
+		s.tokenFromClient(w)
 	case "":
 		oauthError(w, http.StatusBadRequest, "invalid_request", "grant_type is required.")
 	default:
@@ -208,7 +210,18 @@ func (s *Server) tokenFromCode(w http.ResponseWriter, params url.Values) {
 	if s.opts.GrantScopes != nil {
 		scopes = s.opts.GrantScopes(slices.Clone(scopes))
 	}
-	g := &grant{clientID: c.clientID, scopes: scopes}
+	g := &grant{clientID: c.clientID, scopes: scopes, created: now}
+	s.grants = append(s.grants, g)
+	writeJSON(w, http.StatusOK, s.issueLocked(g, now))
+}
+
+// tokenFromClient answers the client-credentials grant of a service
+// account: an access token of ServiceScopes, and no refresh token.
+func (s *Server) tokenFromClient(w http.ResponseWriter) {
+	now := s.opts.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := &grant{clientID: s.opts.ClientID, scopes: slices.Clone(s.opts.ServiceScopes), created: now, service: true}
 	s.grants = append(s.grants, g)
 	writeJSON(w, http.StatusOK, s.issueLocked(g, now))
 }
@@ -237,7 +250,7 @@ func (s *Server) tokenFromRefresh(w http.ResponseWriter, params url.Values) {
 		}
 		writeJSON(w, http.StatusForbidden, InvalidRefreshTokenBody)
 		return
-	case t.g.revoked:
+	case t.g.revoked, now.Sub(t.issued) >= s.opts.RefreshIdle, now.Sub(t.g.created) >= s.opts.GrantLife:
 		writeJSON(w, http.StatusForbidden, InvalidRefreshTokenBody)
 		return
 	}
@@ -257,9 +270,9 @@ func (s *Server) issueLocked(g *grant, now time.Time) tokenResponse {
 		Scope:       strings.Join(g.scopes, " "),
 	}
 	s.access[tr.AccessToken] = &accessToken{g: g, expiry: now.Add(s.opts.AccessTTL)}
-	if slices.Contains(g.scopes, "offline_access") {
+	if slices.Contains(g.scopes, "offline_access") && !g.service {
 		tr.RefreshToken = randomToken(s.opts.TokenBytes)
-		s.refresh[tr.RefreshToken] = &refreshToken{g: g}
+		s.refresh[tr.RefreshToken] = &refreshToken{g: g, issued: now}
 	}
 	return tr
 }

@@ -20,8 +20,9 @@ type Grant struct {
 	TokenType    string    `json:"token_type,omitempty"`
 	Expiry       time.Time `json:"expiry,omitzero"`
 	// ClientSecret is the OAuth client secret given at login, kept so that
-	// refreshes work without it in the environment. Never written by the
-	// insecure file store.
+	// refreshes work without it in the environment; for a service account
+	// (no refresh token), what mints each access token. Never written by
+	// the insecure file store.
 	ClientSecret string `json:"client_secret,omitempty"`
 	// AuthURL and APIURL are the servers the grant belongs to: its
 	// tokens and the client secret are only ever sent there, whatever a
@@ -72,8 +73,8 @@ func ValidToken(s string) bool {
 }
 
 // DecodeGrant parses what EncodeGrant wrote. Anything else (empty,
-// truncated, another version, no refresh token, a token that is not a
-// bearer token) is ErrCorrupt.
+// truncated, another version, neither a refresh token nor a client
+// secret, a token that is not a bearer token) is ErrCorrupt.
 func DecodeGrant(s string) (Grant, error) {
 	var g grantJSON
 	if err := json.Unmarshal([]byte(s), &g); err != nil {
@@ -82,10 +83,10 @@ func DecodeGrant(s string) (Grant, error) {
 	if g.Version != 1 && g.Version != grantVersion {
 		return Grant{}, fmt.Errorf("%w: unknown grant version %d", ErrCorrupt, g.Version)
 	}
-	if g.RefreshToken == "" {
+	if g.RefreshToken == "" && g.ClientSecret == "" {
 		return Grant{}, fmt.Errorf("%w: no refresh token", ErrCorrupt)
 	}
-	if !ValidToken(g.RefreshToken) || (g.AccessToken != "" && !ValidToken(g.AccessToken)) {
+	if (g.RefreshToken != "" && !ValidToken(g.RefreshToken)) || (g.AccessToken != "" && !ValidToken(g.AccessToken)) {
 		return Grant{}, fmt.Errorf("%w: a stored token is not a bearer token", ErrCorrupt)
 	}
 	return g.Grant, nil
@@ -102,4 +103,17 @@ func normalizeServer(s string) string {
 	}
 	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
 	return u.String()
+}
+
+// fits checks that g is the kind of grant the login m describes has: a
+// refresh token for a person's login, the client secret and no refresh
+// token for a service account's.
+func (g Grant) fits(m *Metadata) error {
+	switch {
+	case m.Kind == KindServiceAccount && (g.RefreshToken != "" || g.ClientSecret == ""):
+		return fmt.Errorf("%w: a service account's login has no refresh token, and its client secret", ErrCorrupt)
+	case m.Kind != KindServiceAccount && g.RefreshToken == "":
+		return fmt.Errorf("%w: no refresh token", ErrCorrupt)
+	}
+	return nil
 }

@@ -84,3 +84,33 @@ func (s *Store) lock(ctx context.Context, path string, wait time.Duration, ready
 		}
 	}
 }
+
+// Lock takes the login's cross-process lock, waiting at most wait (and no
+// longer than ctx allows; a wait of zero or less tries once). The lock is
+// released by calling unlock, or by the process ending.
+func (l *Login) Lock(ctx context.Context, wait time.Duration) (unlock func(), err error) {
+	return l.store.lock(ctx, l.profileLockPath(), wait, nil)
+}
+
+// LockUnless is Lock, but while it waits it asks ready every few
+// milliseconds whether the lock is still needed (another process may be
+// doing the work that needed it): when ready says no, it returns a nil
+// unlock and no error, without the lock.
+func (l *Login) LockUnless(ctx context.Context, wait time.Duration, ready func() bool) (unlock func(), err error) {
+	return l.store.lock(ctx, l.profileLockPath(), wait, ready)
+}
+
+func (l *Login) profileLockPath() string { return l.store.profileFile(l.name, ".lock") }
+
+// Update changes the login's metadata with change and saves it; it must be
+// called with the lock held.
+func (l *Login) Update(change func(m *Metadata) error) error {
+	m, err := l.Metadata()
+	if err != nil {
+		return err
+	}
+	if err := change(m); err != nil {
+		return err
+	}
+	return l.store.saveMetadata(l.name, m)
+}

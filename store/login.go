@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -122,6 +121,9 @@ func (l *Login) Grant(m *Metadata) (Grant, error) {
 		return Grant{}, err
 	}
 	g, err := DecodeGrant(raw)
+	if err == nil {
+		err = g.fits(m)
+	}
 	if err != nil {
 		return Grant{}, err
 	}
@@ -190,9 +192,13 @@ func (l *Login) Load() (*Metadata, Grant, error) {
 // Save stores a new login, replacing any earlier one: the Grant first
 // (read back before Save goes on), in the storage m names, then the
 // metadata. A login that moved between storages leaves nothing in the old
-// one. The insecure file never receives the client secret.
+// one. The insecure file never receives the client secret, so a service
+// account's login is never kept there.
 func (l *Login) Save(m *Metadata, g Grant) error {
 	if m.Storage == StorageFile {
+		if m.Kind == KindServiceAccount {
+			return errors.New("a service account's login keeps its client secret, which is never kept in a file")
+		}
 		g.ClientSecret = ""
 	}
 	if err := l.setGrant(m, g, true); err != nil {
@@ -211,8 +217,10 @@ func (l *Login) Save(m *Metadata, g Grant) error {
 }
 
 // SaveRefreshed stores the Grant a refresh returned (read back before it
-// returns) and records its expiry in m and the metadata. When it fails the
-// earlier Grant is still the stored one.
+// returns) and records its expiry in m and the metadata, with m as the
+// refresh left it (its RefreshIssuedAt, when the refresh token was
+// rotated; for a service account, the access token minted anew). When it
+// fails the earlier Grant is still the stored one.
 func (l *Login) SaveRefreshed(m *Metadata, g Grant) error {
 	if m.Storage == StorageFile {
 		g.ClientSecret = ""
@@ -315,34 +323,4 @@ func (l *Login) CheckKeychain() error {
 		return err
 	}
 	return nil
-}
-
-// Lock takes the login's cross-process lock, waiting at most wait (and no
-// longer than ctx allows; a wait of zero or less tries once). The lock is
-// released by calling unlock, or by the process ending.
-func (l *Login) Lock(ctx context.Context, wait time.Duration) (unlock func(), err error) {
-	return l.store.lock(ctx, l.profileLockPath(), wait, nil)
-}
-
-// LockUnless is Lock, but while it waits it asks ready every few
-// milliseconds whether the lock is still needed (another process may be
-// doing the work that needed it): when ready says no, it returns a nil
-// unlock and no error, without the lock.
-func (l *Login) LockUnless(ctx context.Context, wait time.Duration, ready func() bool) (unlock func(), err error) {
-	return l.store.lock(ctx, l.profileLockPath(), wait, ready)
-}
-
-func (l *Login) profileLockPath() string { return l.store.profileFile(l.name, ".lock") }
-
-// Update changes the login's metadata with change and saves it; it must be
-// called with the lock held.
-func (l *Login) Update(change func(m *Metadata) error) error {
-	m, err := l.Metadata()
-	if err != nil {
-		return err
-	}
-	if err := change(m); err != nil {
-		return err
-	}
-	return l.store.saveMetadata(l.name, m)
 }

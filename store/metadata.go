@@ -17,6 +17,11 @@ const (
 	StorageFile     = "file"
 )
 
+// KindServiceAccount is the Kind of a service account's login: OAuth 2.0
+// client credentials, whose Grant keeps the client secret and no refresh
+// token. A person's login (3LO) has no Kind.
+const KindServiceAccount = "service_account"
+
 // Site is an Atlassian Cloud site: its cloud id, URL and name, and (as
 // accessible-resources lists it) the scopes the grant has there.
 type Site struct {
@@ -44,6 +49,16 @@ type Metadata struct {
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	Storage   string    `json:"storage"`
 	LoginAt   time.Time `json:"login_at,omitzero"`
+	// Kind is KindServiceAccount for a service account's login, else "".
+	Kind string `json:"kind,omitempty"`
+	// ConsentedAt is when the person consented (at the login), and
+	// RefreshIssuedAt when the refresh token was last issued (at the
+	// login, then at each refresh that rotated it): Atlassian ends a
+	// login 365 days after its consent, or once its refresh token went
+	// unused for 90 days. Zero for a service account, and in metadata
+	// written before they were recorded.
+	ConsentedAt     time.Time `json:"consented_at,omitzero"`
+	RefreshIssuedAt time.Time `json:"refresh_issued_at,omitzero"`
 	// Dead is set when the token endpoint rejected the grant: every later
 	// use fails at once without asking the server again.
 	Dead *DeadGrant `json:"dead,omitempty"`
@@ -80,6 +95,9 @@ func DecodeMetadata(b []byte) (*Metadata, error) {
 	case StorageKeychain, StorageFile:
 	default:
 		return nil, fmt.Errorf("%w: unknown token storage %q", ErrCorrupt, m.Storage)
+	}
+	if m.Kind != "" && m.Kind != KindServiceAccount {
+		return nil, fmt.Errorf("%w: unknown kind of login %q", ErrCorrupt, m.Kind)
 	}
 	return &m.Metadata, nil
 }

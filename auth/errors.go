@@ -12,11 +12,24 @@ import (
 
 // LoginRequiredError reports that there is no usable stored login: none was
 // made, it was removed, its data is unreadable, or Atlassian rejected the
-// grant. Only a new login repairs it.
+// grant (or a service account's secret). Only a new login repairs it (or,
+// for the client credentials of Options.Grant, their current secret).
 type LoginRequiredError struct {
-	Profile string // the profile whose login is missing
+	// Profile is the profile whose login is missing; "" for the client
+	// credentials of Options.Grant, which no profile stores.
+	Profile string
 	Reason  string // what is wrong, e.g. "not logged in"
-	Err     error
+	// ServiceAccount is the client id of the service account whose
+	// secret Atlassian refused, if that is what is wrong.
+	ServiceAccount string
+	// Ended says which of Atlassian's limits probably ended a person's
+	// login whose refresh it refused: "consent" (365 days after the
+	// consent), "unused" (90 days without a refresh), or "revoked"
+	// (neither: the app was removed from the account, or a refresh token
+	// was used twice); "" otherwise, or when the login's times are not
+	// known.
+	Ended string
+	Err   error
 }
 
 func (e *LoginRequiredError) Error() string {

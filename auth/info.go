@@ -32,6 +32,17 @@ type Info struct {
 	// the keychain (atl login --insecure-storage).
 	InsecureStorage bool
 	LoginAt         time.Time
+	// ServiceAccount is set for a service account's login (client
+	// credentials): it has no refresh token, and no end.
+	ServiceAccount bool
+	// ConsentedAt is when the person consented to the login, and
+	// LoginExpiresAt when Atlassian will end it unless it is refreshed
+	// before: 365 days after the consent, or 90 days after the refresh
+	// token was last issued if sooner. Zero when not known (a login
+	// stored before atl recorded them, until its next refresh), and for
+	// a service account.
+	ConsentedAt    time.Time
+	LoginExpiresAt time.Time
 	// Dead says why Atlassian stopped accepting the login, if it did.
 	Dead string
 	// GivenToken is set when the token is Options.Token (ATL_TOKEN): no
@@ -46,22 +57,32 @@ type Info struct {
 
 // Info describes the stored login from its metadata, without reading the
 // keychain or asking Atlassian; a dead login is described too (Dead).
-// With Options.Token, it describes that token, listing its sites.
+// After a token was served, it describes the login as that left it,
+// reading nothing more. With Options.Token, it describes that token,
+// listing its sites.
 func (s *Session) Info(ctx context.Context) (*Info, error) {
 	if s.envToken != "" {
 		return s.envInfo(ctx)
 	}
-	m, err := s.metadataOf(false)
-	if err != nil {
-		return nil, err
+	var m *store.Metadata
+	s.mu.Lock()
+	if s.known != nil {
+		known := *s.known // a refresh changes it, under s.mu
+		m = &known
+	}
+	from := s.from
+	s.mu.Unlock()
+	if m == nil {
+		var err error
+		if m, err = s.metadataOf(false); err != nil {
+			return nil, err
+		}
 	}
 	info := s.info(m)
 	if m.Dead != nil {
 		info.Dead = m.Dead.Reason
 	}
-	s.mu.Lock()
-	info.TokenFrom = s.from
-	s.mu.Unlock()
+	info.TokenFrom = from
 	if s.site != "" {
 		site, err := s.pick(ctx, m)
 		if err != nil {
@@ -114,5 +135,8 @@ func (s *Session) info(m *store.Metadata) *Info {
 		LoginAt:  m.LoginAt,
 
 		InsecureStorage: m.Storage == store.StorageFile,
+		ServiceAccount:  m.Kind == store.KindServiceAccount,
+		ConsentedAt:     consentedAt(m),
+		LoginExpiresAt:  loginEnds(m),
 	}
 }

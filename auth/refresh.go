@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/atl-cli/atl/store"
-	"golang.org/x/oauth2"
 )
 
 // requestBound bounds a token request once it is sent: it runs to its end
@@ -58,7 +56,7 @@ func (s *Session) use() (*grantInUse, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.api = ep.apiURL
+	s.api, s.known = ep.apiURL, m
 	return &grantInUse{meta: m, grant: g, ep: ep}, nil
 }
 
@@ -84,6 +82,7 @@ func (s *Session) refresh(ctx context.Context, stale string, m *store.Metadata) 
 		return store.Grant{}, err
 	}
 	if unlock == nil {
+		s.known = nil // another process changed the login
 		if err := s.serveCached(fromCache); err != nil {
 			return store.Grant{}, err
 		}
@@ -95,12 +94,21 @@ func (s *Session) refresh(ctx context.Context, stale string, m *store.Metadata) 
 	if err != nil {
 		return store.Grant{}, err
 	}
-	g := u.grant
-	if g.AccessToken != stale && s.fresh(g.Expiry) {
+	if g := u.grant; g.AccessToken != stale && s.fresh(g.Expiry) {
 		return g, nil
 	}
+	if u.meta.Kind == store.KindServiceAccount {
+		return s.remint(ctx, u, stale)
+	}
+	return s.rotate(ctx, u, stale)
+}
+
+// rotate spends the login's refresh token and stores the rotated grant.
+// The lock is held.
+func (s *Session) rotate(ctx context.Context, u *grantInUse, stale string) (store.Grant, error) {
+	g := u.grant
 	for rereads := 0; ; rereads++ {
-		ng, err := s.spend(ctx, u.ep, g)
+		ng, received, err := s.spend(ctx, u.ep, g)
 		var te *TokenError
 		if errors.As(err, &te) && te.DeadGrant() {
 			// Another writer may have rotated the token under us (a login
@@ -112,72 +120,49 @@ func (s *Session) refresh(ctx context.Context, stale string, m *store.Metadata) 
 				g = g2
 				continue
 			}
-			reason := fmt.Sprintf("Atlassian rejected the stored grant (HTTP %d %s)", te.Status, te.Code)
-			if err := s.login.MarkDead(u.meta, reason, s.now()); err != nil {
-				return store.Grant{}, err
-			}
-			return store.Grant{}, s.loginRequired(reason, te)
+			return store.Grant{}, s.deadGrant(u.meta, te)
 		}
-		if errors.As(err, &te) && te.Retryable() && g.AccessToken != "" && g.AccessToken != stale && g.Expiry.After(s.now()) {
-			// Atlassian is unreachable but the stored token still works
-			// for a little while: serve it rather than fail a script.
+		if s.stillServes(err, g, stale) {
 			return g, nil
 		}
 		if err != nil {
 			return store.Grant{}, err
 		}
-		if err := s.login.SaveRefreshed(u.meta, ng); err != nil {
-			return store.Grant{}, err
+		if ng.RefreshToken != g.RefreshToken {
+			u.meta.RefreshIssuedAt = received.UTC()
 		}
-		if err := ctx.Err(); err != nil {
-			return store.Grant{}, err // the rotation is stored: now honour the interrupt
-		}
-		return ng, nil
+		return s.saveRenewed(ctx, u.meta, ng)
 	}
 }
 
-// spend makes the refresh request, with bounded retries, and returns the
-// new grant.
-func (s *Session) spend(ctx context.Context, ep endpoints, g store.Grant) (store.Grant, error) {
-	cfg := oauthConfig(ep.clientID, cmp.Or(s.opts.ClientSecret, g.ClientSecret), ep.authURL, "", nil)
-	for attempt := 1; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return store.Grant{}, err // interrupted before the request was sent
-		}
-		// Once sent, the request is finished whatever happens to ctx (an
-		// interrupt): its answer holds the rotated refresh token, which
-		// is stored before the interrupt is honoured.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestBound)
-		rctx = context.WithValue(rctx, oauth2.HTTPClient, s.tokenClient())
-		tok, err := cfg.TokenSource(rctx, &oauth2.Token{RefreshToken: g.RefreshToken}).Token()
-		cancel()
-		received := s.now()
-		if err == nil {
-			err = checkTokenResponse(tok, false)
-		}
-		if err == nil {
-			ng := grantFrom(tok, received, g)
-			ng.AuthURL, ng.APIURL = ep.authURL, ep.grantAPI
-			return ng, nil
-		}
-		err = tokenError(err)
-		var te *TokenError
-		if !errors.As(err, &te) || !te.Retryable() {
-			return store.Grant{}, err
-		}
-		if attempt >= s.hooks.Retry.Attempts {
-			e := *te
-			e.Reason += fmt.Sprintf(" (gave up after %d tries)", attempt)
-			return store.Grant{}, &e
-		}
-		d, ok := retryPolicy(s.hooks.Retry).delay(attempt, te.RetryAfter)
-		if !ok {
-			e := *te
-			e.Reason += ": Atlassian asks to wait " + d.Round(time.Second).String()
-			return store.Grant{}, &e
-		}
-		if err := s.hooks.Retry.Sleep(ctx, d); err != nil {
-			return store.Grant{}, err
-		}
+// deadGrant records that Atlassian refused the login m describes (te),
+// and is the *LoginRequiredError that says so, with the limit that
+// probably ended it.
+func (s *Session) deadGrant(m *store.Metadata, te *TokenError) error {
+	reason := fmt.Sprintf("Atlassian rejected the stored grant (HTTP %d %s)", te.Status, te.Code)
+	now := s.now()
+	if err := s.login.MarkDead(m, reason, now); err != nil {
+		return err
 	}
+	return &LoginRequiredError{Profile: s.Profile(), Reason: reason, Ended: endedBy(m, now), Err: te}
+}
+
+// stillServes reports whether the stored grant g may be served although
+// getting a new token failed (err): Atlassian is out of reach, and its
+// token still works for a little while, which beats failing a script.
+func (s *Session) stillServes(err error, g store.Grant, stale string) bool {
+	var te *TokenError
+	return errors.As(err, &te) && te.Retryable() && g.AccessToken != "" && g.AccessToken != stale && g.Expiry.After(s.now())
+}
+
+// saveRenewed stores the new grant ng of the login m describes (read
+// back) before it is served; then an interrupt is honoured.
+func (s *Session) saveRenewed(ctx context.Context, m *store.Metadata, ng store.Grant) (store.Grant, error) {
+	if err := s.login.SaveRefreshed(m, ng); err != nil {
+		return store.Grant{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return store.Grant{}, err // the rotation is stored: now honour the interrupt
+	}
+	return ng, nil
 }

@@ -39,6 +39,9 @@ type Session struct {
 	api      string        // the API base URL of the login, once known
 	envSites []store.Site  // the sites Options.Token reaches, once listed
 	from     string        // where the last token served came from
+	// known is the login's metadata as the token last served left it
+	// (Info describes it without reading it again), or nil.
+	known *store.Metadata
 }
 
 // Open returns the Session of profile ("" = the one the environment
@@ -113,7 +116,11 @@ func (s *Session) metadataOf(refuseDead bool) (*store.Metadata, error) {
 		return nil, err
 	}
 	if m.Dead != nil && refuseDead {
-		return nil, s.loginRequired(fmt.Sprintf("the stored login stopped working on %s (%s)", m.Dead.At.Format(time.RFC3339), m.Dead.Reason), nil)
+		return nil, &LoginRequiredError{
+			Profile: s.Profile(),
+			Reason:  fmt.Sprintf("the stored login stopped working on %s (%s)", m.Dead.At.Format(time.RFC3339), m.Dead.Reason),
+			Ended:   endedBy(m, m.Dead.At),
+		}
 	}
 	return m, nil
 }
@@ -135,5 +142,5 @@ func (s *Session) Logout(ctx context.Context) (bool, error) {
 func (s *Session) forget() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.tok, s.api = nil, ""
+	s.tok, s.api, s.known = nil, "", nil
 }

@@ -184,7 +184,7 @@ func (s *Session) finishLogin(ctx context.Context, p *newLogin, res *flowResult,
 		AccountID: user.AccountID, Name: user.Name, Email: user.Email,
 		Site:  store.Site{ID: site.ID, URL: site.URL, Name: site.Name},
 		Sites: sites, Scopes: res.scopes, ExpiresAt: g.Expiry, Storage: p.storage,
-		LoginAt: s.now().UTC(),
+		LoginAt: s.now().UTC(), ConsentedAt: res.received.UTC(), RefreshIssuedAt: res.received.UTC(),
 	}
 	unlock, err := s.login.Lock(ctx, s.hooks.LockWait)
 	if err != nil {

@@ -73,6 +73,9 @@ func (s *Session) update(ctx context.Context, change func(m *store.Metadata) err
 		return err
 	}
 	defer unlock()
+	s.mu.Lock()
+	s.known = nil
+	s.mu.Unlock()
 	return s.login.Update(func(m *store.Metadata) error {
 		if m.Dead != nil {
 			return s.loginRequired("the stored login stopped working ("+m.Dead.Reason+")", nil)

@@ -31,6 +31,7 @@ func (s *Session) token(ctx context.Context, stale string) (*oauth2.Token, error
 	if err != nil {
 		return nil, err
 	}
+	s.known = m
 	if stale == "" {
 		if c, ok := s.login.CachedToken(m); ok && s.fresh(c.Expiry) && s.optionsMatch(m) {
 			if err := s.serveCached(c); err == nil {

@@ -72,7 +72,7 @@ func (s *Session) apiURL() (string, error) {
 	if s.api != "" {
 		return s.api, nil
 	}
-	if s.envToken != "" {
+	if s.given() {
 		api, err := s.apiFor(DefaultAPIURL)
 		s.api = api
 		return api, err

@@ -2,7 +2,9 @@
 // using the native-app loopback flow (RFC 8252) with PKCE, and serves the
 // stored login's tokens to the atl commands and to Go programs.
 //
-// A Go program shares the login made with `atl login`:
+// A Go program shares the login made with `atl login` (or `atl login
+// --service-account`: a service account's, which has no refresh token and
+// mints each access token from its client credentials):
 //
 //	s, err := auth.Open("") // the profile ATL_PROFILE names, else "default"
 //	site, err := s.Site()   // the login's site: site.ID is the cloud id
@@ -28,6 +30,7 @@
 //	ATL_API_URL        Options.APIURL        the API server
 //	ATL_SITE           Options.Site          the site to use, for this Session
 //	ATL_TOKEN          Options.Token         an access token to use instead of any login
+//	ATL_GRANT          Options.Grant         client_credentials: ATL_CLIENT_ID and ATL_CLIENT_SECRET (a service account's) instead of any login
 //
 // # Errors
 //

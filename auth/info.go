@@ -27,7 +27,7 @@ type Info struct {
 	ClientID string
 	AuthURL  string
 	APIURL   string // in effect: Options.APIURL, else the login's
-	Storage  string // where the tokens are kept, in words
+	Storage  string // where the tokens are kept, in words; "" when nothing is stored (Options.Token, Options.Grant)
 	// InsecureStorage is set when the tokens are in a private file, not
 	// the keychain (atl login --insecure-storage).
 	InsecureStorage bool
@@ -47,11 +47,13 @@ type Info struct {
 	Dead string
 	// GivenToken is set when the token is Options.Token (ATL_TOKEN): no
 	// stored login is used, nothing is stored (Storage is empty), and
-	// User, Expiry and ClientID are unknown.
+	// User, Expiry and ClientID are unknown. With Options.Grant, nothing
+	// is stored either, ServiceAccount is set, and User is unknown.
 	GivenToken bool
 	// TokenFrom says where the access token the Session holds came from:
 	// the token cache ("the kernel keyring"), "the keychain", "the token
-	// file", or "" before any was served.
+	// file", "the token endpoint" (minted from Options.Grant's client
+	// credentials), or "" before any was served.
 	TokenFrom string
 }
 
@@ -61,7 +63,7 @@ type Info struct {
 // reading nothing more. With Options.Token, it describes that token,
 // listing its sites.
 func (s *Session) Info(ctx context.Context) (*Info, error) {
-	if s.envToken != "" {
+	if s.given() {
 		return s.envInfo(ctx)
 	}
 	var m *store.Metadata
@@ -103,7 +105,7 @@ func (s *Session) Site() (Site, error) {
 // currentSite is Site, as stored, with the API server it is reached
 // through.
 func (s *Session) currentSite(ctx context.Context) (store.Site, string, error) {
-	if s.envToken != "" {
+	if s.given() {
 		site, err := s.envSite(ctx)
 		api, _ := s.apiFor(DefaultAPIURL)
 		return site, api, err

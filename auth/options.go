@@ -55,6 +55,13 @@ type Options struct {
 	// Token is an access token obtained elsewhere, used instead of any
 	// stored login (CI): nothing stored is read or changed.
 	Token string
+	// Grant "client_credentials" uses ClientID and ClientSecret, a
+	// service account's OAuth 2.0 credential, instead of any stored login
+	// (CI): an access token is minted from them, kept in the token cache
+	// (keyed by client id and auth server; no keychain, no config file),
+	// and minted anew when it expires. Site names the site, unless the
+	// token lists exactly one. "" uses the stored login.
+	Grant string
 
 	// MinValid is how long a token must still be valid to be served; a
 	// token with less left is refreshed first. At least 60 s.
@@ -85,6 +92,7 @@ func FromEnv(getenv func(string) string) Options {
 		APIURL:       getenv("ATL_API_URL"),
 		Site:         getenv("ATL_SITE"),
 		Token:        getenv("ATL_TOKEN"),
+		Grant:        getenv("ATL_GRANT"),
 	}
 }
 

@@ -33,12 +33,16 @@ type Session struct {
 	minValid time.Duration
 	site     string // the site asked for, if any
 	envToken string // Options.Token: a token used instead of the login
+	grant    string // Options.Grant: client credentials used instead of the login
 
 	mu       sync.Mutex    // serialises token fetches within this process
 	tok      *oauth2.Token // the access token last served, reused while fresh
 	api      string        // the API base URL of the login, once known
 	envSites []store.Site  // the sites Options.Token reaches, once listed
-	from     string        // where the last token served came from
+	// envPicked is the site Options.Token (or Grant) is used with, once
+	// found.
+	envPicked *store.Site
+	from      string // where the last token served came from
 	// known is the login's metadata as the token last served left it
 	// (Info describes it without reading it again), or nil.
 	known *store.Metadata
@@ -63,9 +67,17 @@ func OpenWith(o Options) (*Session, error) {
 	dir := o.ConfigDir
 	if dir == "" {
 		var err error
-		if dir, err = store.DefaultConfigDir(); err != nil {
+		// Nothing stored is used with a token or client credentials
+		// given: they need no config directory.
+		if dir, err = store.DefaultConfigDir(); err != nil && o.Token == "" && o.Grant == "" {
 			return nil, err
 		}
+	}
+	switch {
+	case o.Grant != "" && o.Grant != grantClientCredentials:
+		return nil, &ConfigError{Setting: "grant", Value: o.Grant, Err: fmt.Errorf("grant %s is not one atl knows (%s)", quoteShort(o.Grant), grantClientCredentials)}
+	case o.Grant != "" && o.Token != "":
+		return nil, &ConfigError{Setting: "grant", Value: o.Grant, Err: errors.New("both a token and client credentials were given in place of a login: give one")}
 	}
 	h := o.hooks()
 	st := store.New(dir, h.Keychain).WithTokenCache(h.TokenCache)
@@ -83,6 +95,7 @@ func OpenWith(o Options) (*Session, error) {
 		minValid: max(o.MinValid, expiryMargin),
 		site:     o.Site,
 		envToken: o.Token,
+		grant:    o.Grant,
 	}
 	if s.hc == nil {
 		s.hc = &http.Client{Timeout: 30 * time.Second}
@@ -127,8 +140,13 @@ func (s *Session) metadataOf(refuseDead bool) (*store.Metadata, error) {
 
 // Logout removes the login's tokens and metadata from this machine and
 // reports whether there was anything to remove. (Atlassian keeps the
-// grant until the user removes the app from their account.)
+// grant until the user removes the app from their account.) With
+// Options.Grant, it removes the access token cached for the client
+// credentials, and nothing stored.
 func (s *Session) Logout(ctx context.Context) (bool, error) {
+	if s.grant != "" {
+		return s.forgetClientToken()
+	}
 	unlock, err := s.login.Lock(ctx, s.hooks.LockWait)
 	if err != nil {
 		return false, err

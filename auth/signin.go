@@ -29,6 +29,14 @@ type LoginOptions struct {
 	// InsecureStorage keeps the tokens in a private file in the config
 	// directory instead of the keychain (never the client secret).
 	InsecureStorage bool
+	// ServiceAccount signs a service account in with its OAuth 2.0
+	// client credentials (ClientID and ClientSecret, as Atlassian
+	// Administration made them) instead of a person with the browser: no
+	// browser, no listener, no refresh token. The client secret is kept
+	// in the keychain (never a file) and mints each access token. The
+	// site is the one Site names among those the token lists, else (a
+	// token that lists none) the one Site names by its cloud id or URL.
+	ServiceAccount bool
 	// Timeout bounds the wait for the browser sign-in; zero waits as long
 	// as ctx allows. When it passes, Login returns an error wrapping
 	// ErrSignInTimeout.
@@ -73,6 +81,9 @@ type LoginOptions struct {
 // as storage, a keychain that does not answer fails the login before the
 // browser opens. Nothing is stored unless Login succeeds.
 func (s *Session) Login(ctx context.Context, opts LoginOptions) (*Info, error) {
+	if opts.ServiceAccount {
+		return s.loginServiceAccount(ctx, opts)
+	}
 	p, err := s.prepareLogin(opts)
 	if err != nil {
 		return nil, err
@@ -143,16 +154,24 @@ func (s *Session) prepareLogin(opts LoginOptions) (*newLogin, error) {
 		// be kept.
 		return nil, err
 	}
-	p.secret = cmp.Or(opts.ClientSecret, s.opts.ClientSecret)
-	if p.secret == "" && stored.ClientID == p.clientID && store.SameServer(stored.AuthURL, p.authURL) {
+	p.secret = s.loginSecret(opts, stored, p.clientID, p.authURL)
+	return p, nil
+}
+
+// loginSecret is the client secret a new login of client clientID at
+// authURL uses: the flag's, the Options', else the stored login's or the
+// kept one, each only for the same client and server.
+func (s *Session) loginSecret(opts LoginOptions, stored *store.Metadata, clientID, authURL string) string {
+	secret := cmp.Or(opts.ClientSecret, s.opts.ClientSecret)
+	if secret == "" && stored.ClientID == clientID && store.SameServer(stored.AuthURL, authURL) {
 		if g, err := s.login.Grant(stored); err == nil {
-			p.secret = g.ClientSecret
+			secret = g.ClientSecret
 		}
 	}
-	if p.secret == "" && !opts.InsecureStorage {
-		p.secret = s.keptSecret(p.clientID, p.authURL)
+	if secret == "" && !opts.InsecureStorage {
+		secret = s.keptSecret(clientID, authURL)
 	}
-	return p, nil
+	return secret
 }
 
 // finishLogin picks the site of the login res completed, asks who signed

@@ -35,7 +35,7 @@ func (s *Session) listSites(ctx context.Context) ([]store.Site, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("listing the sites this login reaches: %w", err)
 	}
-	if s.envToken != "" {
+	if s.given() {
 		return sites, api, nil
 	}
 	err = s.update(ctx, func(m *store.Metadata) error {
@@ -48,8 +48,11 @@ func (s *Session) listSites(ctx context.Context) ([]store.Site, string, error) {
 // UseSite makes the site want names (its cloud id, its name, or its URL)
 // the login's current one, without a new login, and returns it.
 func (s *Session) UseSite(ctx context.Context, want string) (Site, error) {
-	if s.envToken != "" {
+	switch {
+	case s.envToken != "":
 		return Site{}, &ConfigError{Setting: "token", Err: errors.New("a token was given in place of a login: there is no stored login whose site to change")}
+	case s.grant != "":
+		return Site{}, &ConfigError{Setting: "grant", Err: errors.New("client credentials were given in place of a login: there is no stored login whose site to change")}
 	}
 	sites, api, err := s.listSites(ctx)
 	if err != nil {
@@ -94,18 +97,31 @@ func (s *Session) pick(ctx context.Context, m *store.Metadata) (store.Site, erro
 	if err != nil {
 		return store.Site{}, err
 	}
-	if site, ok := findSite(sites, s.site); ok {
-		return site, nil
-	}
-	return store.Site{}, siteNotFound(s.site, sites)
+	return s.siteAmong(ctx, sites, s.site)
 }
 
-// envSite is the site Options.Token is used with: the one asked for, or
-// the only one it reaches.
+// siteAmong is the site want names among sites, or, when there are none
+// (a token that lists none, as a service account's may), the one it
+// names by cloud id or URL.
+func (s *Session) siteAmong(ctx context.Context, sites []store.Site, want string) (store.Site, error) {
+	if site, ok := findSite(sites, want); ok {
+		return site, nil
+	}
+	if len(sites) == 0 {
+		return s.unlistedSite(ctx, want)
+	}
+	return store.Site{}, siteNotFound(want, sites)
+}
+
+// envSite is the site Options.Token (or Options.Grant's token) is used
+// with: the one asked for, or the only one it reaches.
 func (s *Session) envSite(ctx context.Context) (store.Site, error) {
 	s.mu.Lock()
-	sites := s.envSites
+	sites, picked := s.envSites, s.envPicked
 	s.mu.Unlock()
+	if picked != nil {
+		return *picked, nil
+	}
 	if sites == nil {
 		var err error
 		if sites, _, err = s.listSites(ctx); err != nil {
@@ -115,21 +131,30 @@ func (s *Session) envSite(ctx context.Context) (store.Site, error) {
 		s.envSites = sites
 		s.mu.Unlock()
 	}
+	var site store.Site
+	var err error
 	switch {
 	case s.site != "":
-		if site, ok := findSite(sites, s.site); ok {
-			return site, nil
-		}
-		return store.Site{}, siteNotFound(s.site, sites)
+		site, err = s.siteAmong(ctx, sites, s.site)
 	case len(sites) == 1:
-		return sites[0], nil
+		site = sites[0]
+	case len(sites) == 0 && s.grant != "":
+		err = &ConfigError{Setting: "site", Err: errors.New("the token lists no site: name the site by its URL or cloud id")}
 	case len(sites) == 0:
-		return store.Site{}, ErrNoSite
+		err = ErrNoSite
+	default:
+		err = &ConfigError{Setting: "site", Err: fmt.Errorf("the token reaches %d sites (%s) and none was chosen", len(sites), siteList(sites))}
 	}
-	return store.Site{}, &ConfigError{Setting: "site", Err: fmt.Errorf("the token reaches %d sites (%s) and none was chosen", len(sites), siteList(sites))}
+	if err == nil {
+		s.mu.Lock()
+		s.envPicked = &site
+		s.mu.Unlock()
+	}
+	return site, err
 }
 
-// envInfo describes Options.Token.
+// envInfo describes Options.Token, or the client credentials of
+// Options.Grant.
 func (s *Session) envInfo(ctx context.Context) (*Info, error) {
 	site, err := s.envSite(ctx)
 	if err != nil {
@@ -139,14 +164,25 @@ func (s *Session) envInfo(ctx context.Context) (*Info, error) {
 	s.mu.Lock()
 	sites := s.envSites
 	s.mu.Unlock()
-	return &Info{
+	info := &Info{
 		Profile:    s.Profile(),
 		Site:       publicSite(site, api),
 		Sites:      publicSites(sites, api),
 		Scopes:     site.Scopes,
 		APIURL:     api,
-		GivenToken: true,
-	}, nil
+		GivenToken: s.envToken != "",
+	}
+	if s.grant != "" {
+		info.ServiceAccount, info.ClientID = true, s.opts.ClientID
+		info.AuthURL, _ = baseURL("auth URL", cmp.Or(s.opts.AuthURL, DefaultAuthURL))
+		s.mu.Lock()
+		if s.tok != nil {
+			info.Expiry = s.tok.Expiry
+		}
+		info.TokenFrom = s.from
+		s.mu.Unlock()
+	}
+	return info, nil
 }
 
 // siteAPI is the API server a stored login's sites are reached through:

@@ -22,6 +22,9 @@ func (s *Session) token(ctx context.Context, stale string) (*oauth2.Token, error
 		}
 		return &oauth2.Token{AccessToken: s.envToken, TokenType: "Bearer"}, nil
 	}
+	if s.grant != "" {
+		return s.clientToken(ctx, stale)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if stale == "" && s.tok != nil && s.fresh(s.tok.Expiry) {

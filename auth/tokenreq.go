@@ -119,7 +119,7 @@ func (s *Session) remint(ctx context.Context, u *grantInUse, stale string) (stor
 	tok, received, err := s.mint(ctx, u.ep.clientID, cmp.Or(s.opts.ClientSecret, g.ClientSecret), u.ep.authURL)
 	var te *TokenError
 	if errors.As(err, &te) && (te.BadClient() || te.DeadGrant()) {
-		return store.Grant{}, s.refusedSecret(u.meta, te)
+		return store.Grant{}, refusedSecret(s.Profile(), u.meta.ClientID, u.meta.Name, te)
 	}
 	if s.stillServes(err, g, stale) {
 		return g, nil
@@ -132,17 +132,18 @@ func (s *Session) remint(ctx context.Context, u *grantInUse, stale string) (stor
 	return s.saveRenewed(ctx, u.meta, ng)
 }
 
-// refusedSecret is the *LoginRequiredError of a service account whose
-// client credentials Atlassian refused (te).
-func (s *Session) refusedSecret(m *store.Metadata, te *TokenError) error {
-	who := "client id " + m.ClientID
-	if m.Name != "" {
-		who = fmt.Sprintf("%q (%s)", m.Name, who)
+// refusedSecret is the *LoginRequiredError of profile's service account
+// (clientID, named name when known), whose client credentials Atlassian
+// refused (te).
+func refusedSecret(profile, clientID, name string, te *TokenError) error {
+	who := clientID
+	if name != "" {
+		who = fmt.Sprintf("%q (client id %s)", name, clientID)
 	}
 	return &LoginRequiredError{
-		Profile:        s.Profile(),
-		Reason:         fmt.Sprintf("Atlassian refused the secret of service account %s (HTTP %d %s)", who, te.Status, te.Code),
-		ServiceAccount: m.ClientID,
+		Profile:        profile,
+		Reason:         fmt.Sprintf("Atlassian refused the client secret of service account %s: HTTP %d %s", who, te.Status, cmp.Or(te.Code, "without an error code")),
+		ServiceAccount: clientID,
 		Err:            te,
 	}
 }

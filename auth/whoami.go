@@ -37,7 +37,7 @@ func (s *Session) WhoAmI(ctx context.Context) (*User, error) {
 		return nil, err
 	}
 	scopes, stored := site.Scopes, &store.Metadata{}
-	if s.envToken == "" {
+	if !s.given() {
 		if stored, err = s.metadata(); err != nil {
 			return nil, err
 		}

@@ -65,7 +65,7 @@ func Advise(err error, inv Invocation) (code int, advice string) {
 	case errors.As(err, &config):
 		return ExitUsage, configAdvice(config, inv)
 	case errors.As(err, &login):
-		return ExitLogin, "run `" + LoginCommand(login.Profile) + "`"
+		return ExitLogin, loginAdvice(login, inv)
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted, ""
 	case errors.As(err, &token):
@@ -100,6 +100,31 @@ func Advise(err error, inv Invocation) (code int, advice string) {
 	return ExitError, ""
 }
 
+// loginAdvice says what repairs a login that is required.
+func loginAdvice(e *auth.LoginRequiredError, inv Invocation) string {
+	switch {
+	case e.ServiceAccount != "" && inv.Command == "login":
+		return "check the client id and secret of the service account's OAuth 2.0 credential (Atlassian Administration, Directory, Service accounts)"
+	case e.ServiceAccount != "" && e.Profile == "":
+		return "set ATL_CLIENT_ID and ATL_CLIENT_SECRET to the service account's current credential"
+	case e.ServiceAccount != "":
+		return "if its secret changed, run `" + LoginCommand(e.Profile) + " --service-account` with the new one"
+	}
+	return "run `" + LoginCommand(e.Profile) + "`"
+}
+
+// endedWords says which of Atlassian's limits probably ended a login
+// whose refresh it refused.
+func endedWords(e *auth.LoginRequiredError) string {
+	switch e.Ended {
+	case "consent":
+		return "probably because it reached 365 days after its consent, Atlassian's limit"
+	case "unused":
+		return "probably because it went unused for 90 days, Atlassian's limit"
+	}
+	return "and neither of Atlassian's limits (365 days after consent, 90 days unused) had passed: it was revoked (the app removed from the account), or a refresh token was used twice"
+}
+
 func configAdvice(e *auth.ConfigError, inv Invocation) string {
 	switch {
 	case e.Stored != "":
@@ -116,6 +141,10 @@ func configAdvice(e *auth.ConfigError, inv Invocation) string {
 		return "pick one with --site NAME|URL|ID or ATL_SITE"
 	case e.Setting == "token":
 		return "unset ATL_TOKEN to use the stored login"
+	case e.Setting == "client secret":
+		return "set ATL_CLIENT_SECRET (or pass --client-secret-stdin to atl login) to the secret of the client id"
+	case e.Setting == "grant":
+		return "set ATL_GRANT to client_credentials (with ATL_CLIENT_ID and ATL_CLIENT_SECRET, and no ATL_TOKEN), or unset it"
 	}
 	return "fix " + settingEnv(e.Setting)
 }
@@ -138,6 +167,10 @@ func settingEnv(setting string) string {
 		return "ATL_SITE"
 	case "token":
 		return "ATL_TOKEN"
+	case "client secret":
+		return "ATL_CLIENT_SECRET"
+	case "grant":
+		return "ATL_GRANT"
 	}
 	return "the " + setting
 }
@@ -148,6 +181,10 @@ func describe(err error) string {
 	var lock *store.LockTimeoutError
 	if errors.As(err, &lock) {
 		return fmt.Sprintf("another atl process has held %s for over %s", lock.Path, lock.Wait)
+	}
+	var login *auth.LoginRequiredError
+	if errors.As(err, &login) && login.Ended != "" {
+		return err.Error() + ", " + endedWords(login)
 	}
 	var config *auth.ConfigError
 	if !errors.As(err, &config) {

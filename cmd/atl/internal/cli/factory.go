@@ -129,9 +129,14 @@ func (f *Factory) SessionFor(profile string, mods ...func(*auth.Options)) (*auth
 	return auth.OpenWith(o)
 }
 
-// WithSite is the session option of a --site flag.
+// WithSite is the session option of a --site flag: when given, it
+// comes before ATL_SITE.
 func WithSite(site string) func(*auth.Options) {
-	return func(o *auth.Options) { o.Site = site }
+	return func(o *auth.Options) {
+		if site != "" {
+			o.Site = site
+		}
+	}
 }
 
 // localTime is t in the time zone times are shown in.

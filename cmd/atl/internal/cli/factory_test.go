@@ -29,3 +29,16 @@ func TestTakeEnvironmentRemovesTheSecretsFromTheProcess(t *testing.T) {
 		t.Fatalf("childEnv = %q", got)
 	}
 }
+
+func TestASiteFlagComesBeforeATLSITEWhichStaysWithout(t *testing.T) {
+	f := &Factory{Getenv: func(k string) string { return map[string]string{"ATL_SITE": "beta"}[k] }}
+	o := f.Options("")
+	WithSite("")(&o) // no --site
+	if o.Site != "beta" {
+		t.Fatalf("without --site, Site = %q; want ATL_SITE's", o.Site)
+	}
+	WithSite("gamma")(&o)
+	if o.Site != "gamma" {
+		t.Fatalf("with --site, Site = %q", o.Site)
+	}
+}

@@ -94,8 +94,11 @@ type siteRefJSON struct {
 
 // storageOf says where the login's tokens are kept, for a person.
 func storageOf(info *auth.Info) string {
-	if info.GivenToken {
+	switch {
+	case info.GivenToken:
 		return "the environment (ATL_TOKEN)"
+	case info.Storage == "" && info.ServiceAccount:
+		return "the environment (ATL_GRANT=client_credentials): nothing is stored"
 	}
 	return info.Storage
 }
@@ -108,11 +111,16 @@ type whoamiJSON struct {
 	Site      siteRefJSON `json:"site"`
 	Scopes    []string    `json:"scopes"`
 	ExpiresAt string      `json:"expires_at"`
-	Profile   string      `json:"profile"`
-	Storage   string      `json:"storage"`
-	AuthURL   string      `json:"auth_url"`
-	APIURL    string      `json:"api_url"`
-	TokenFrom string      `json:"token_from,omitempty"`
+	// ServiceAccount, ConsentedAt and LoginExpiresAt describe the login
+	// (see auth.Info); a time not known is "".
+	ServiceAccount bool   `json:"service_account"`
+	ConsentedAt    string `json:"consented_at"`
+	LoginExpiresAt string `json:"login_expires_at"`
+	Profile        string `json:"profile"`
+	Storage        string `json:"storage"`
+	AuthURL        string `json:"auth_url"`
+	APIURL         string `json:"api_url"`
+	TokenFrom      string `json:"token_from,omitempty"`
 }
 
 // runOne asks Atlassian who the login belongs to and describes it, as
@@ -150,6 +158,13 @@ func runOne(ctx context.Context, opts *Options) error {
 		AuthURL:   info.AuthURL,
 		APIURL:    info.APIURL,
 		TokenFrom: info.TokenFrom,
+
+		ServiceAccount: info.ServiceAccount,
+		ConsentedAt:    rfc3339(info.ConsentedAt),
+		LoginExpiresAt: rfc3339(info.LoginExpiresAt),
+	}
+	if out.Scopes == nil {
+		out.Scopes = []string{}
 	}
 	validity := "from the environment (ATL_TOKEN); its expiry is unknown"
 	if !tok.Expiry.IsZero() {
@@ -162,18 +177,49 @@ func runOne(ctx context.Context, opts *Options) error {
 	if opts.JSON {
 		return cli.PrintJSON(opts.IO.Out, opts.IO.OutTerminal, out)
 	}
-	printText(opts.IO.Out, user, &out, validity)
+	lifetime := ""
+	if !info.GivenToken {
+		lifetime = cli.LoginEnd(info, opts.LocalTime)
+	}
+	printText(opts.IO.Out, user, &out, validity, lifetime)
 	return nil
+}
+
+// rfc3339 is t in UTC as RFC 3339, or "" for the zero time.
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // printText describes the login for a person: every value is cleaned on
 // its way to the terminal, whatever was checked when it was stored.
-func printText(w io.Writer, user *auth.User, out *whoamiJSON, validity string) {
+func printText(w io.Writer, user *auth.User, out *whoamiJSON, validity, lifetime string) {
 	c := func(s string) string { return termtext.Clean(s, 500) }
-	fmt.Fprintf(w, "%s (account %s) on %s\n", c(cli.DescribeUser(user)), c(out.AccountID), c(out.Site.URL))
-	fmt.Fprintf(w, "  site:    %s (cloud id %s)\n", c(out.Site.Name), c(out.Site.ID))
-	fmt.Fprintf(w, "  scopes:  %s\n", c(strings.Join(out.Scopes, " ")))
+	account := "account"
+	if out.ServiceAccount {
+		account = "service account"
+	}
+	site := out.Site.URL
+	if site == "" { // a service account's site, known by its cloud id
+		site = "the site " + out.Site.ID
+	}
+	fmt.Fprintf(w, "%s (%s %s) on %s\n", c(cli.DescribeUser(user)), account, c(out.AccountID), c(site))
+	if out.Site.Name != "" {
+		fmt.Fprintf(w, "  site:    %s (cloud id %s)\n", c(out.Site.Name), c(out.Site.ID))
+	} else {
+		fmt.Fprintf(w, "  site:    cloud id %s\n", c(out.Site.ID))
+	}
+	scopes := strings.Join(out.Scopes, " ")
+	if scopes == "" {
+		scopes = "(none listed)"
+	}
+	fmt.Fprintf(w, "  scopes:  %s\n", c(scopes))
 	fmt.Fprintf(w, "  token:   %s\n", validity)
+	if lifetime != "" {
+		fmt.Fprintf(w, "  login:   %s\n", lifetime)
+	}
 	fmt.Fprintf(w, "  stored:  %s\n", c(out.Storage))
 	// Servers other than Atlassian's are worth knowing about.
 	if out.AuthURL != "" && out.AuthURL != auth.DefaultAuthURL {

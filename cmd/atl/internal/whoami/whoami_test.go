@@ -29,7 +29,8 @@ func TestRunWhoami(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		server   *authtest.Options // the server's sites and user, when not the default
-		stored   []string          // profiles with a login
+		stored   []string          // profiles with a login, made an hour ago
+		old      bool              // stored before atl recorded a login's consent
 		setup    func(e *clitest.Env)
 		opts     Options // its flags
 		profile  string
@@ -50,9 +51,29 @@ func TestRunWhoami(t *testing.T) {
 		{name: "not logged in", code: 4, stderr: "atl: not logged in; run `atl login`\n"},
 		{name: "not logged in, another profile", profile: "work", code: 4, stderr: "atl: not logged in (profile \"work\"); run `atl login --profile work`\n"},
 		{name: "a dead login", stored: []string{"default"}, setup: func(e *clitest.Env) { e.Srv.RevokeGrants(); e.Clock.Advance(2 * time.Hour) }, code: 4,
-			stderr: "atl: Atlassian rejected the stored grant (HTTP 403 invalid_grant); run `atl login`\n", requests: 1},
+			stderr: "atl: Atlassian rejected the stored grant (HTTP 403 invalid_grant), " + revoked + "; run `atl login`\n", requests: 1},
 		{name: "a login that stopped working before", stored: []string{"default"}, setup: markDead("default"), code: 4,
-			stderr: "atl: the stored login stopped working on 2026-11-29T11:30:00Z (Atlassian rejected the stored grant); run `atl login`\n"},
+			stderr: "atl: the stored login stopped working on 2026-11-29T11:30:00Z (Atlassian rejected the stored grant), " + revoked + "; run `atl login`\n"},
+		{name: "a login 365 days after its consent", stored: []string{"default"}, setup: endedBy(-366*day, -time.Hour), code: 4, requests: 1,
+			stderr: "atl: Atlassian rejected the stored grant (HTTP 403 invalid_grant), probably because it reached 365 days after its consent, Atlassian's limit; run `atl login`\n"},
+		{name: "a login unused for 90 days", stored: []string{"default"}, setup: endedBy(-100*day, -91*day), code: 4, requests: 1,
+			stderr: "atl: Atlassian rejected the stored grant (HTTP 403 invalid_grant), probably because it went unused for 90 days, Atlassian's limit; run `atl login`\n"},
+		{name: "a dead login stored before its consent was recorded", stored: []string{"default"}, old: true, setup: endedBy(0, 0), code: 4, requests: 1,
+			stderr: "atl: Atlassian rejected the stored grant (HTTP 403 invalid_grant); run `atl login`\n"},
+		{name: "a login stored before its end was recorded", stored: []string{"default"}, old: true, stdout: "golden:old.txt"},
+		{name: "a login stored before its end was recorded, json", stored: []string{"default"}, old: true, opts: Options{JSON: true}, stdout: "golden:old.json"},
+		{name: "a login stored before its consent was recorded", stored: []string{"default"}, old: true, setup: noLoginAt, stdout: "golden:old-unknown.txt"},
+		{name: "a login near its end", stored: []string{"default"}, setup: stamp(clitest.Start().Add(-360*day), clitest.Start().Add(-time.Hour)), stdout: "golden:ending.txt"},
+		{name: "a login near its end, json", stored: []string{"default"}, setup: stamp(clitest.Start().Add(-360*day), clitest.Start().Add(-time.Hour)),
+			opts: Options{JSON: true}, stdout: "golden:ending.json"},
+		{name: "a service account", setup: storeServiceAccount("csecret"), stdout: "golden:service-account.txt", requests: 1},
+		{name: "a service account, json", setup: storeServiceAccount("csecret"), opts: Options{JSON: true}, stdout: "golden:service-account.json", requests: 1},
+		{name: "a service account whose secret is refused", setup: storeServiceAccount("rotated"), code: 4, requests: 1,
+			stderr: "atl: Atlassian refused the client secret of service account \"CI bot\" (client id cid): HTTP 401 invalid_client; if its secret changed, run `atl login --service-account` with the new one\n"},
+		{name: "client credentials in the environment", setup: grantEnv("csecret"), stdout: "golden:grant.txt", requests: 1},
+		{name: "client credentials in the environment, json", setup: grantEnv("csecret"), opts: Options{JSON: true}, stdout: "golden:grant.json", requests: 1},
+		{name: "client credentials in the environment, refused", setup: grantEnv("rotated"), code: 4, requests: 1,
+			stderr: "atl: Atlassian refused the client secret of service account cid: HTTP 401 invalid_client; set ATL_CLIENT_ID and ATL_CLIENT_SECRET to the service account's current credential\n"},
 		{name: "ATL_TOKEN", setup: envToken, stdout: "golden:envtoken.txt"},
 		{name: "ATL_TOKEN, json", setup: envToken, opts: Options{JSON: true}, stdout: "golden:envtoken.json"},
 		{name: "ATL_TOKEN on several sites", server: &authtest.Options{Sites: []authtest.Site{example, beta}}, setup: envToken, code: 2,
@@ -90,6 +111,9 @@ func TestRunWhoami(t *testing.T) {
 			}
 			for _, p := range tc.stored {
 				e.Store(p, "")
+				if !tc.old {
+					stamp(clitest.Start().Add(-time.Hour), clitest.Start().Add(-time.Hour))(e)
+				}
 			}
 			if tc.profile != "" {
 				e.F.Profile = tc.profile
@@ -120,6 +144,87 @@ func TestRunWhoami(t *testing.T) {
 				t.Fatalf("a control character reached the terminal at %d: %q", i, stdout+stderr)
 			}
 		})
+	}
+}
+
+const day = 24 * time.Hour
+
+// revoked is how a login refused before either of Atlassian's limits is
+// explained.
+const revoked = "and neither of Atlassian's limits (365 days after consent, 90 days unused) had passed: it was revoked (the app removed from the account), or a refresh token was used twice"
+
+// stamp records, in every stored login, its consent and the last issue of
+// its refresh token.
+func stamp(consented, refreshIssued time.Time) func(e *clitest.Env) {
+	return func(e *clitest.Env) {
+		names, err := e.F.Profiles(e.F.Options(""))
+		for _, name := range names {
+			if err == nil {
+				err = e.Login(name).Update(func(m *store.Metadata) error {
+					m.ConsentedAt, m.RefreshIssuedAt = consented, refreshIssued
+					return nil
+				})
+			}
+		}
+		if err != nil {
+			e.T.Fatal(err)
+		}
+	}
+}
+
+// endedBy makes the default login consented and refreshed that long ago
+// (0: not recorded), and Atlassian refuse its next refresh, due.
+func endedBy(consented, refreshed time.Duration) func(e *clitest.Env) {
+	return func(e *clitest.Env) {
+		at := func(d time.Duration) time.Time {
+			if d == 0 {
+				return time.Time{}
+			}
+			return clitest.Start().Add(d)
+		}
+		if consented != 0 {
+			stamp(at(consented), at(refreshed))(e)
+		}
+		e.Srv.RevokeGrants()
+		e.Clock.Advance(2 * time.Hour)
+	}
+}
+
+// noLoginAt makes the default login one stored before atl recorded even
+// the time of a login.
+func noLoginAt(e *clitest.Env) {
+	if err := e.Login("default").Update(func(m *store.Metadata) error { m.LoginAt = time.Time{}; return nil }); err != nil {
+		e.T.Fatal(err)
+	}
+}
+
+// storeServiceAccount stores a service account's login with client
+// secret secret, whose access token is yet to be minted.
+func storeServiceAccount(secret string) func(e *clitest.Env) {
+	return func(e *clitest.Env) {
+		m := &store.Metadata{
+			Kind: store.KindServiceAccount, ClientID: "cid", AuthURL: e.Srv.URL(), APIURL: e.Srv.URL(),
+			AccountID: authtest.DefaultServiceAccountID, Name: authtest.DefaultServiceAccountName,
+			Site:   store.Site{ID: authtest.DefaultSiteID, URL: authtest.DefaultSiteURL, Name: authtest.DefaultSiteName},
+			Scopes: []string{"read:jira-user", "read:jira-work", "write:jira-work"}, Storage: store.StorageKeychain, LoginAt: clitest.Start().Add(-time.Hour),
+		}
+		g := store.Grant{ClientSecret: secret, AuthURL: e.Srv.URL(), APIURL: e.Srv.URL()}
+		if err := e.Login("default").Save(m, g); err != nil {
+			e.T.Fatal(err)
+		}
+	}
+}
+
+// grantEnv sets ATL_GRANT=client_credentials, with the client id, secret
+// and servers, and the site by its cloud id.
+func grantEnv(secret string) func(e *clitest.Env) {
+	return func(e *clitest.Env) {
+		for k, v := range map[string]string{
+			"ATL_GRANT": "client_credentials", "ATL_CLIENT_ID": "cid", "ATL_CLIENT_SECRET": secret,
+			"ATL_AUTH_URL": e.Srv.URL(), "ATL_API_URL": e.Srv.URL(), "ATL_SITE": authtest.DefaultSiteID,
+		} {
+			e.Vars[k] = v
+		}
 	}
 }
 

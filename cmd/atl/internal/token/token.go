@@ -16,6 +16,12 @@ import (
 type Options struct {
 	IO      *cli.IOStreams
 	Session func(mods ...func(*auth.Options)) (*auth.Session, error)
+	Now     func() time.Time
+	// LocalTime is a time in the zone times are shown in.
+	LocalTime func(time.Time) time.Time
+	// Getenv tells whether a token or client credentials are given in
+	// place of a login (ATL_TOKEN, ATL_GRANT), which never end.
+	Getenv func(string) string
 
 	JSON     bool
 	Header   bool
@@ -26,7 +32,7 @@ type Options struct {
 // NewCmd returns `atl token`. runF, when set, runs in place of the command
 // (a test of its flags).
 func NewCmd(f *cli.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IO, Session: f.Session}
+	opts := &Options{IO: f.IO, Session: f.Session, Now: f.Now, LocalTime: f.LocalTime, Getenv: f.Getenv}
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Print a valid access token",
@@ -34,13 +40,16 @@ func NewCmd(f *cli.Factory, runF func(context.Context, *Options) error) *cobra.C
 
 The cached token is printed while it has more than a minute left; otherwise atl
 refreshes it (one refresh across all concurrent atl processes), stores the
-rotated refresh token, and prints the new access token. Messages go to stderr.
-Exit code 4 means there is no usable login: run atl login.`,
+rotated refresh token, and prints the new access token. Messages go to stderr:
+on a terminal, one warning when the login ends within a week (Atlassian ends a
+login 365 days after consent, or after 90 days unused). Exit code 4 means there
+is no usable login: run atl login.`,
 		Example: `  curl -H "Authorization: Bearer $(atl token)" https://api.atlassian.com/me
   curl -H "$(atl token --header)" https://api.atlassian.com/me
   atl token --min-valid 10m     # a token good for 10 more minutes at least
   atl token --json | jq -r .expires_at
-  ATL_TOKEN=... atl api rest/api/3/myself   # CI: a token from elsewhere, no keychain`,
+  ATL_TOKEN=... atl api rest/api/3/myself   # CI: a token from elsewhere, no keychain
+  ATL_GRANT=client_credentials atl token    # CI: a service account's ATL_CLIENT_ID and ATL_CLIENT_SECRET`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -88,6 +97,7 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	defer warnEnding(ctx, opts, s)
 	out := opts.IO.Out
 	switch {
 	case opts.Header:
@@ -113,4 +123,21 @@ func run(ctx context.Context, opts *Options) error {
 		SiteURL:     info.Site.URL,
 		Scopes:      info.Scopes,
 	})
+}
+
+// warnWithin is how soon a login must end for atl token to warn.
+const warnWithin = 7 * 24 * time.Hour
+
+// warnEnding warns, on stderr when it is a terminal (never in a pipe), of
+// a login that ends within a week. It reads nothing the token did not:
+// Info describes the login as the token path read it.
+func warnEnding(ctx context.Context, opts *Options, s *auth.Session) {
+	if !opts.IO.ErrTerminal || opts.Getenv("ATL_TOKEN") != "" || opts.Getenv("ATL_GRANT") != "" {
+		return
+	}
+	info, err := s.Info(ctx)
+	if err != nil || !cli.EndsWithin(info, opts.Now(), warnWithin) {
+		return
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "atl: warning: %s: run `%s` to renew it\n", cli.EndingSoon(info, opts.Now(), opts.LocalTime), cli.LoginCommand(s.Profile()))
 }

@@ -175,6 +175,10 @@ func settingEnv(setting string) string {
 	return "the " + setting
 }
 
+// Describe says what went wrong, for a person, as Report does before its
+// advice.
+func Describe(err error) string { return describe(err) }
+
 // describe says what went wrong, for a person: the library's words, but
 // for settings, which are named as the person set them.
 func describe(err error) string {

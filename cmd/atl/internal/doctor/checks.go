@@ -49,8 +49,10 @@ func configDirCheck(st *store.Store, err error) check {
 }
 
 // keychainCheck checks that the keychain answers. Without one, a login
-// that keeps its tokens in a private file (insecure) passes.
-func keychainCheck(st *store.Store, insecure bool) check {
+// that keeps its tokens in a private file (insecure) passes, and so does
+// a token or client credentials given in the environment (nothing
+// stored).
+func keychainCheck(st *store.Store, insecure, nothingStored bool) check {
 	err := errors.New("no config directory")
 	if st != nil {
 		err = st.CheckKeychain()
@@ -60,6 +62,8 @@ func keychainCheck(st *store.Store, insecure bool) check {
 		return pass("keychain", cli.KeychainName+" answers")
 	case insecure:
 		return pass("keychain", "none here ("+cli.OneLine(err.Error())+"); the login keeps its tokens in a private file (--insecure-storage)")
+	case nothingStored:
+		return pass("keychain", "none here ("+cli.OneLine(err.Error())+"); not needed: the environment gives the token or client credentials, and nothing is stored")
 	}
 	return fail("keychain", err.Error(), "make sure "+cli.KeychainHint+"; or, on a machine without a keychain, `atl login --insecure-storage` keeps the tokens in a private file")
 }
@@ -131,9 +135,43 @@ func loginCheck(ctx context.Context, opts *Options, s *auth.Session, info *auth.
 	switch {
 	case err != nil:
 		_, fix := cli.Advise(err, cli.Invocation{Command: "token", Profile: s.Profile()})
-		return fail("login", err.Error(), fix)
+		return fail("login", cli.Describe(err), fix)
 	case info.GivenToken:
 		return pass("login", "ATL_TOKEN from the environment, on "+cli.Clean(info.Site.URL))
 	}
-	return pass("login", fmt.Sprintf("profile %q on %s, token valid until %s", s.Profile(), cli.Clean(info.Site.URL), opts.LocalTime(tok.Expiry).Format(time.RFC3339)))
+	if now, err := s.Info(ctx); err == nil {
+		info = now // as the token left it (read no more): a refresh moves its end
+	}
+	return lifetimeCheck(opts, s.Profile(), info, "token valid until "+opts.LocalTime(tok.Expiry).Format(time.RFC3339))
+}
+
+// warnWithin is how soon a login must end for doctor to warn.
+const warnWithin = 14 * 24 * time.Hour
+
+// lifetimeCheck describes profile's login (info), which serves a token
+// (valid), with when it ends: a warning when that is within two weeks.
+func lifetimeCheck(opts *Options, profile string, info *auth.Info, valid string) check {
+	site := cli.Clean(info.Site.URL)
+	if site == "" {
+		site = "the site " + cli.Clean(info.Site.ID)
+	}
+	switch {
+	case info.ServiceAccount && info.Storage == "":
+		return pass("login", fmt.Sprintf("service account %s from the environment (ATL_GRANT=client_credentials), on %s, %s", info.ClientID, site, valid))
+	case info.ServiceAccount:
+		who := cli.Clean(info.ClientID)
+		if info.User.Name != "" {
+			who = fmt.Sprintf("%s (client id %s)", cli.Clean(info.User.Name), who)
+		}
+		return pass("login", fmt.Sprintf("profile %q: service account %s on %s, %s; no refresh token, no end", profile, who, site, valid))
+	}
+	detail := fmt.Sprintf("profile %q on %s, %s", profile, site, valid)
+	switch {
+	case info.LoginExpiresAt.IsZero():
+		return pass("login", detail+"; the login's end is not known until its next refresh (stored before atl recorded it)")
+	case cli.EndsWithin(info, opts.Now(), warnWithin):
+		return warn("login", detail+"; "+cli.EndingSoon(info, opts.Now(), opts.LocalTime),
+			"run `"+cli.LoginCommand(profile)+"` before then to renew it: Atlassian ends a login 365 days after its consent, or after 90 days unused")
+	}
+	return pass("login", detail+"; the login ends "+opts.LocalTime(info.LoginExpiresAt).Format(time.RFC3339))
 }

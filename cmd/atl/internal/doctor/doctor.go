@@ -51,10 +51,12 @@ func NewCmd(f *cli.Factory, runF func(context.Context, *Options) error) *cobra.C
 		Short: "Check that atl can sign in and serve tokens here, and say how to fix what cannot",
 		Long: `Check, one by one, what atl needs: a client id, a usable callback URL with its
 port free, the keychain, the config directory's ownership and permissions,
-Atlassian's servers (DNS, TLS, proxy), the clock, and the stored login. Each
-failed check says how to fix it. Exit code 0 only when every check passes. A
-token cache that cannot be written (Linux: the kernel keyring full, or keyctl
-refused) is a warning: atl works without it, reading the keychain each time.`,
+Atlassian's servers (DNS, TLS, proxy), the clock, and the stored login, with
+when it ends. Each failed check says how to fix it. Exit code 0 only when every
+check passes. A token cache that cannot be written (Linux: the kernel keyring
+full, or keyctl refused) is a warning: atl works without it, reading the
+keychain each time. So is a login that ends within two weeks (Atlassian ends a
+login 365 days after consent, or after 90 days unused).`,
 		Example: `  atl doctor
   atl doctor --profile work --json`,
 		Args: cli.NoArgs,
@@ -137,7 +139,7 @@ func runChecks(ctx context.Context, opts *Options, s *auth.Session) []check {
 	st, err := opts.Store()
 	checks = append(checks, configDirCheck(st, err))
 	info, infoErr := s.Info(ctx)
-	checks = append(checks, keychainCheck(st, infoErr == nil && info.InsecureStorage))
+	checks = append(checks, keychainCheck(st, infoErr == nil && info.InsecureStorage, infoErr == nil && info.Storage == ""))
 	if st != nil {
 		checks = append(checks, tokenCacheCheck(st))
 	}

@@ -160,6 +160,37 @@ func TestRunDoctor(t *testing.T) {
 			e.Srv.InjectTokenFaults(authtest.Fault{Status: 401, Body: `{"error":"invalid_client","error_description":"Unauthorized"}`})
 			return nil
 		}, code: 1, stderr: "atl: 1 of 9 checks failed\n"},
+		{name: "a login ending in 10 days", setup: func(t *testing.T, e *clitest.Env) []string {
+			e.Store("default", "")
+			stamp(t, e, -355*day, -time.Hour)
+			return nil
+		}},
+		{name: "a login ending in 15 days", setup: func(t *testing.T, e *clitest.Env) []string {
+			e.Store("default", "")
+			stamp(t, e, -350*day, -time.Hour)
+			return nil
+		}},
+		{name: "a login whose end is not known", setup: func(t *testing.T, e *clitest.Env) []string {
+			e.Store("default", "") // stored before atl recorded the consent
+			return nil
+		}},
+		{name: "a login ended 365 days after its consent", setup: func(t *testing.T, e *clitest.Env) []string {
+			e.Store("default", "")
+			stamp(t, e, -366*day, -time.Hour)
+			e.Srv.RevokeGrants()
+			e.Clock.Advance(2 * time.Hour)
+			return nil
+		}, code: 1, stderr: "atl: 1 of 9 checks failed\n"},
+		{name: "a service account", setup: serviceAccount("csecret")},
+		{name: "a service account whose secret is refused", setup: serviceAccount("rotated"), code: 1, stderr: "atl: 1 of 9 checks failed\n"},
+		{name: "client credentials in the environment, no keychain", setup: func(t *testing.T, e *clitest.Env) []string {
+			envServers(t, e)
+			for k, v := range map[string]string{"ATL_GRANT": "client_credentials", "ATL_CLIENT_ID": "cid", "ATL_CLIENT_SECRET": "csecret", "ATL_SITE": authtest.DefaultSiteID} {
+				e.Vars[k] = v
+			}
+			e.Keys.Fail(errors.New("no keychain on the session bus"))
+			return nil
+		}},
 		{name: "times in the local zone", setup: func(t *testing.T, e *clitest.Env) []string {
 			stored(t, e)
 			e.F.Location = time.FixedZone("CET", 3600)
@@ -289,10 +320,43 @@ func normalize(e *clitest.Env, out string, more ...string) string {
 // fail at once.
 const closedPort = "http://127.0.0.1:1"
 
-// stored stores a login of the default profile, at the test server.
+// stored stores a login of the default profile, at the test server,
+// made an hour ago.
 func stored(t *testing.T, e *clitest.Env) []string {
 	e.Store("default", "")
+	stamp(t, e, -time.Hour, -time.Hour)
 	return nil
+}
+
+const day = 24 * time.Hour
+
+// stamp records in the default login its consent and the last issue of
+// its refresh token, that long before the clock's start.
+func stamp(t *testing.T, e *clitest.Env, consented, refreshIssued time.Duration) {
+	err := e.Login("default").Update(func(m *store.Metadata) error {
+		m.ConsentedAt, m.RefreshIssuedAt = clitest.Start().Add(consented), clitest.Start().Add(refreshIssued)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// serviceAccount stores a service account's login with client secret
+// secret, whose access token is yet to be minted.
+func serviceAccount(secret string) func(t *testing.T, e *clitest.Env) []string {
+	return func(t *testing.T, e *clitest.Env) []string {
+		m := &store.Metadata{
+			Kind: store.KindServiceAccount, ClientID: "cid", AuthURL: e.Srv.URL(), APIURL: e.Srv.URL(),
+			AccountID: authtest.DefaultServiceAccountID, Name: authtest.DefaultServiceAccountName,
+			Site:   store.Site{ID: authtest.DefaultSiteID, URL: authtest.DefaultSiteURL, Name: authtest.DefaultSiteName},
+			Scopes: []string{"read:jira-user"}, Storage: store.StorageKeychain, LoginAt: clitest.Start().Add(-time.Hour),
+		}
+		if err := e.Login("default").Save(m, store.Grant{ClientSecret: secret, AuthURL: e.Srv.URL(), APIURL: e.Srv.URL()}); err != nil {
+			t.Fatal(err)
+		}
+		return nil
+	}
 }
 
 // envServers names the test server in ATL_AUTH_URL and ATL_API_URL (with
@@ -311,7 +375,7 @@ func saveLogin(t *testing.T, e *clitest.Env, profile string, mod func(*store.Met
 		AccountID: authtest.DefaultAccountID, Name: authtest.DefaultUserName, Email: authtest.DefaultUserEmail,
 		Site:   store.Site{ID: authtest.DefaultSiteID, URL: authtest.DefaultSiteURL, Name: authtest.DefaultSiteName},
 		Scopes: []string{"offline_access", "read:jira-user", "read:jira-work"}, Storage: store.StorageKeychain,
-		LoginAt: clitest.Start().Add(-time.Hour),
+		LoginAt: clitest.Start().Add(-time.Hour), ConsentedAt: clitest.Start().Add(-time.Hour), RefreshIssuedAt: clitest.Start().Add(-time.Hour),
 	}
 	if mod != nil {
 		mod(m)

@@ -146,8 +146,12 @@ func (s *Session) unlistedSite(ctx context.Context, want string) (store.Site, er
 		raw = "https://" + raw
 	}
 	u, err := url.Parse(raw)
-	if err == nil && (u.Path != "" && u.Path != "/") {
+	switch {
+	case err != nil:
+	case u.Path != "" && u.Path != "/":
 		err = errors.New("has a path")
+	case !strings.Contains(want, "://") && !strings.Contains(u.Hostname(), "."):
+		err = errors.New("a name, not an address") // a site's name needs the token's list
 	}
 	if err == nil {
 		_, err = settings.ServerURL(raw)

@@ -34,6 +34,7 @@ type Options struct {
 	InsecureStorage   bool
 	ClientSecretStdin bool
 	NoBrowser         bool
+	ServiceAccount    bool
 }
 
 // NewCmd returns `atl login`. runF, when set, runs in place of the command
@@ -42,19 +43,28 @@ func NewCmd(f *cli.Factory, runF func(context.Context, *Options) error) *cobra.C
 	opts := &Options{IO: f.IO, Session: f.Session, OpenBrowser: f.OpenBrowser, Getenv: f.Getenv, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "login",
-		Short: "Sign in with your browser and store the login",
+		Short: "Sign in with your browser (or as a service account) and store the login",
 		Long: `Sign in to Atlassian Cloud in your browser.
 
 atl listens on the callback URL (loopback only), opens the consent page,
 exchanges the code it receives (PKCE S256), picks the site, and keeps the
 refresh token in the OS keychain. The callback URL must be registered for the
 app in the developer console exactly as atl uses it, port included; atl's
-default is ` + auth.DefaultCallbackURL + `.` + cli.HelpEnv,
+default is ` + auth.DefaultCallbackURL + `.
+
+With --service-account, atl signs a service account in with its OAuth 2.0
+client credentials (Atlassian Administration, Directory, Service accounts):
+no browser, no listener, no refresh token. The client secret is kept in the
+keychain and mints each access token; such a login has no end. Without a
+keychain (CI), set ATL_GRANT=client_credentials instead: nothing is stored.
+A person's login ends 365 days after consent, or after 90 days unused; atl
+whoami says when.` + cli.HelpEnv,
 		Example: `  export ATL_CLIENT_ID=...   # from developer.atlassian.com/console/myapps
   atl login
   atl login --site example.atlassian.net
   atl login --no-browser        # over SSH: open the address anywhere, paste back where it lands
-  printf %s "$SECRET" | atl login --client-secret-stdin`,
+  printf %s "$SECRET" | atl login --client-secret-stdin
+  printf %s "$SECRET" | atl login --service-account --client-id ID --client-secret-stdin --site example.atlassian.net`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -72,12 +82,16 @@ default is ` + auth.DefaultCallbackURL + `.` + cli.HelpEnv,
 	fl.BoolVar(&opts.InsecureStorage, "insecure-storage", false, "keep tokens in a private file in the config dir instead of the keychain")
 	fl.BoolVar(&opts.ClientSecretStdin, "client-secret-stdin", false, "read the client secret from standard input (it is then kept in the keychain)")
 	fl.BoolVar(&opts.NoBrowser, "no-browser", false, "open no browser: print the address to open on any machine, then paste back the address the browser lands on")
+	fl.BoolVar(&opts.ServiceAccount, "service-account", false, "sign a service account in with its OAuth 2.0 client credentials (no browser); --site names its site when its token lists none")
 	return cmd
 }
 
 // run signs the person in and stores the login, telling them on stderr
 // what to do and, at the end, where the tokens are.
 func run(ctx context.Context, opts *Options) error {
+	if opts.ServiceAccount {
+		return runServiceAccount(ctx, opts)
+	}
 	s, err := opts.Session()
 	if err != nil {
 		return err

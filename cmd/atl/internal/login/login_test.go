@@ -369,6 +369,8 @@ func TestNewCmdFlags(t *testing.T) {
 			Options{Scopes: []string{"read:me", "read:jira-work", "offline_access"}, Timeout: 5 * time.Minute}, ""},
 		{[]string{"--timeout", "30s", "--insecure-storage", "--client-secret-stdin", "--no-browser"},
 			Options{Timeout: 30 * time.Second, InsecureStorage: true, ClientSecretStdin: true, NoBrowser: true}, ""},
+		{[]string{"--service-account", "--client-secret-stdin", "--site", "example.atlassian.net"},
+			Options{ServiceAccount: true, ClientSecretStdin: true, Site: "example.atlassian.net", Timeout: 5 * time.Minute}, ""},
 		{[]string{"--timeout", "0"}, Options{}, ""}, // refused by run
 		{[]string{"extra"}, Options{}, `unexpected argument "extra" for "login"; see ` + "`login --help`"},
 		{[]string{"--timeout", "soon"}, Options{}, `invalid argument "soon" for "--timeout" flag: time: invalid duration "soon"`},

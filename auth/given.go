@@ -66,13 +66,3 @@ func (s *Session) clientToken(ctx context.Context, stale string) (*oauth2.Token,
 	s.tok = &oauth2.Token{AccessToken: tok.AccessToken, TokenType: "Bearer", Expiry: expiry}
 	return cloneToken(s.tok), nil
 }
-
-// forgetClientToken is Logout for Options.Grant.
-func (s *Session) forgetClientToken() (bool, error) {
-	id, _, authURL, err := s.clientCredentials()
-	if err != nil {
-		return false, err
-	}
-	s.forget()
-	return s.store.DropClientToken(id, authURL)
-}

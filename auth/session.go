@@ -140,13 +140,10 @@ func (s *Session) metadataOf(refuseDead bool) (*store.Metadata, error) {
 
 // Logout removes the login's tokens and metadata from this machine and
 // reports whether there was anything to remove. (Atlassian keeps the
-// grant until the user removes the app from their account.) With
-// Options.Grant, it removes the access token cached for the client
-// credentials, and nothing stored.
+// grant until the user removes the app from their account.) As with
+// Options.Token, it is the stored login that goes, whatever Options.Grant
+// says (the token cached for client credentials expires within the hour).
 func (s *Session) Logout(ctx context.Context) (bool, error) {
-	if s.grant != "" {
-		return s.forgetClientToken()
-	}
 	unlock, err := s.login.Lock(ctx, s.hooks.LockWait)
 	if err != nil {
 		return false, err

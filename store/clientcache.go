@@ -59,7 +59,8 @@ func (s *Store) CacheClientToken(clientID, authURL, secret string, c Cached) {
 
 // DropClientToken removes the token cached for the client credentials of
 // clientID at authURL, whatever secret it was minted with, and reports
-// whether there was one.
+// whether there was one. (Nothing else does: such a token expires within
+// the hour.)
 func (s *Store) DropClientToken(clientID, authURL string) (bool, error) {
 	key := clientCacheKey(clientID, authURL)
 	if _, err := s.cache.Get(key); err != nil {

@@ -25,6 +25,8 @@ Environment:
   ATL_PROFILE        the stored login to use (default "default")
   ATL_SITE           the site to use for one call (as --site): name, URL or cloud id
   ATL_TOKEN          an access token to use instead of the stored login (CI)
+  ATL_GRANT          client_credentials: a service account's ATL_CLIENT_ID and ATL_CLIENT_SECRET
+                     instead of the stored login, nothing stored (CI)
   ATL_DEBUG=1        trace HTTP on stderr with secrets redacted (as --debug)
   ATL_BROWSER, BROWSER  command to open the browser; the URL is its last argument
   HTTPS_PROXY, NO_PROXY  a proxy for the requests to Atlassian`

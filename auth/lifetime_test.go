@@ -11,6 +11,7 @@ import (
 	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/auth/authtest"
 	"github.com/atl-cli/atl/store"
+	"github.com/atl-cli/atl/store/storetest"
 )
 
 const day = 24 * time.Hour
@@ -149,5 +150,32 @@ func TestARefusedRefreshSaysWhichLimitEndedTheLogin(t *testing.T) {
 				t.Fatalf("token requests = %d, want 1", n)
 			}
 		})
+	}
+}
+
+// A token served from the token cache (the hot path) leaves the login's
+// metadata with the Session: Info describes it without reading it again.
+func TestInfoAfterACachedTokenReadsNothingMore(t *testing.T) {
+	f := newFixtureAt(t, authtest.Options{}, time.Now().UTC().Truncate(time.Second), storetest.NewMemoryCache())
+	start := f.clock.Now()
+	f.stamp(start, start)
+	if _, err := f.token(); err != nil { // fills the cache
+		t.Fatal(err)
+	}
+	s := f.session()
+	tok, err := s.TokenSource(context.Background()).Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := s.Info(context.Background()); info.TokenFrom != "the memory cache" {
+		t.Fatalf("the token came from %q, not the cache", info.TokenFrom)
+	}
+	path := filepath.Join(f.dir, "profiles", "default.json")
+	if err := os.Rename(path, path+".away"); err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil || !info.LoginExpiresAt.Equal(start.Add(90*day)) || !info.Expiry.Equal(tok.Expiry) {
+		t.Fatalf("Info = %+v, %v", info, err)
 	}
 }

@@ -233,8 +233,11 @@ func TestClientCredentialsGivenInOptionsUseNothingStored(t *testing.T) {
 		t.Fatalf("20 sessions made %d token requests, want 1 (the token cache serves the rest)", n)
 	}
 	// The site, by cloud id, URL, or (when the token lists it) name.
-	for _, site := range []string{authtest.DefaultSiteID, f.srv.URL()} {
+	for i, site := range []string{authtest.DefaultSiteID, f.srv.URL()} {
 		s := f.grantSession(func(o *auth.Options) { o.Site = site })
+		if _, err := s.Site(); err == nil && i == 0 && f.srv.Count("accessible-resources") != 0 {
+			t.Fatal("a site given by its cloud id was looked for among the token's")
+		}
 		got, err := s.Site()
 		if err != nil || got.ID != authtest.DefaultSiteID {
 			t.Fatalf("site %q: %+v %v", site, got, err)

@@ -122,6 +122,9 @@ func (s *Session) envSite(ctx context.Context) (store.Site, error) {
 	if picked != nil {
 		return *picked, nil
 	}
+	if s.grant != "" && validCloudID(s.site) {
+		return store.Site{ID: s.site}, nil // a service account's token lists no site, as a rule
+	}
 	if sites == nil {
 		var err error
 		if sites, _, err = s.listSites(ctx); err != nil {

@@ -9,6 +9,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/atl-cli/atl/auth"
 )
@@ -90,5 +91,47 @@ func ExampleLoginRequiredError() {
 	if errors.As(err, &lr) {
 		fmt.Fprintf(os.Stderr, "%v: run `atl login --profile %s`\n", err, lr.Profile)
 		os.Exit(4)
+	}
+}
+
+// A bot in CI with a service account's OAuth 2.0 credential and nothing
+// stored: each access token is minted from the client credentials (and,
+// on Linux, kept in the kernel keyring for the next process).
+func ExampleOpenWith_serviceAccount() {
+	ctx := context.Background()
+	s, err := auth.OpenWith(auth.Options{
+		Grant:        "client_credentials",
+		ClientID:     os.Getenv("BOT_CLIENT_ID"),
+		ClientSecret: os.Getenv("BOT_CLIENT_SECRET"),
+		Site:         "https://example.atlassian.net", // or its cloud id
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	site, err := s.Site()
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp, err := s.Client(ctx).Get(site.JiraURL() + "/rest/api/3/myself")
+	if err != nil {
+		log.Fatal(err) // a *auth.LoginRequiredError naming the service account if its secret is refused
+	}
+	defer resp.Body.Close()
+	fmt.Println(resp.Status)
+}
+
+// A person's login ends 365 days after the consent, or after 90 days
+// unused: a program can say so before it happens.
+func ExampleSession_Info() {
+	s, err := auth.Open("")
+	if err != nil {
+		log.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	if left := time.Until(info.LoginExpiresAt); !info.LoginExpiresAt.IsZero() && left < 14*24*time.Hour {
+		fmt.Fprintf(os.Stderr, "the login ends in %s: run atl login\n", left.Round(time.Hour))
 	}
 }

@@ -53,6 +53,17 @@ func TestE2ECIWithNothingStoredAndNoKeychain(t *testing.T) {
 	if _, err := os.Stat(e.env["ATL_CONFIG_DIR"]); !os.IsNotExist(err) {
 		t.Fatalf("the config directory was made: %v", err)
 	}
+	// A token minted with --debug: the trace shows the request, never the
+	// secret or the token.
+	if _, err := store.New(e.dir, nil).DropClientToken("e2e-client", e.srv.URL()); err != nil {
+		t.Fatal(err)
+	}
+	out, trace, code := e.run("token", "--debug")
+	minted := strings.TrimSpace(out)
+	if code != 0 || minted == "" || minted+"\n" == first || !strings.Contains(trace, "> POST "+e.srv.URL()+"/oauth/token") || !strings.Contains(trace, "[REDACTED]") ||
+		strings.Contains(trace, "e2e-client-secret-value") || strings.Contains(trace, minted) {
+		t.Fatalf("token --debug: exit %d, a secret or the token in the trace, or no trace:\n%s", code, trace)
+	}
 	// A refused secret: exit 4, one line, the variables to fix.
 	e.env["ATL_CLIENT_SECRET"] = "rotated"
 	out, errOut, code = e.run("token")

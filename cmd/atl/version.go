@@ -67,7 +67,7 @@ func describeBuild(s buildStamp, bi *debug.BuildInfo) string {
 		details = append(details, "commit "+shortCommit(c))
 	}
 	if d := cmp.Or(s.Date, date); d != "" {
-		details = append(details, day(d))
+		details = append(details, dateOf(d))
 	}
 	if vcs["vcs.modified"] == "true" {
 		details = append(details, "modified")
@@ -99,8 +99,8 @@ func shortCommit(c string) string {
 	return c
 }
 
-// day is the date (UTC) of an RFC 3339 time, or the text as it is.
-func day(s string) string {
+// dateOf is the date (UTC) of an RFC 3339 time, or the text as it is.
+func dateOf(s string) string {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		return s

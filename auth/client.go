@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/atl-cli/atl/internal/apiurl"
 )
 
 // Client returns an HTTP client for the Atlassian API. It sends the
@@ -113,8 +115,8 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	target := onAPI(req.URL, base)
-	if !sameOrigin(target, base) {
+	target := apiurl.OnAPI(req.URL, base)
+	if !apiurl.SameOrigin(target, base) {
 		return t.base.RoundTrip(req)
 	}
 	resp, err := t.base.RoundTrip(withBearer(req, target, tok))
@@ -171,41 +173,6 @@ func closeBody(req *http.Request) {
 	if req.Body != nil {
 		req.Body.Close()
 	}
-}
-
-// onAPI maps a URL on Atlassian's production API host onto base, when
-// base is another server; other URLs are returned as they are.
-func onAPI(u *url.URL, base *url.URL) *url.URL {
-	if !strings.EqualFold(u.Scheme, "https") || !strings.EqualFold(u.Host, "api.atlassian.com") || sameOrigin(u, base) {
-		return u
-	}
-	c := *u
-	c.Scheme, c.Host = base.Scheme, base.Host
-	c.Path = strings.TrimRight(base.Path, "/") + u.Path
-	if u.RawPath != "" {
-		c.RawPath = strings.TrimRight(base.EscapedPath(), "/") + u.RawPath
-	}
-	return &c
-}
-
-// sameOrigin reports whether u is on the server of base: the same scheme,
-// host and port, and (when base has one) below its path.
-func sameOrigin(u, base *url.URL) bool {
-	if !strings.EqualFold(u.Scheme, base.Scheme) || !strings.EqualFold(u.Hostname(), base.Hostname()) || port(u) != port(base) {
-		return false
-	}
-	prefix := strings.TrimRight(base.Path, "/")
-	return prefix == "" || u.Path == prefix || strings.HasPrefix(u.Path, prefix+"/")
-}
-
-func port(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	if strings.EqualFold(u.Scheme, "http") {
-		return "80"
-	}
-	return "443"
 }
 
 // maxBody bounds every response body read.

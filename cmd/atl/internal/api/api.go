@@ -4,11 +4,11 @@ package api
 
 import (
 	"context"
-	"net/url"
 	"time"
 
 	"github.com/atl-cli/atl/auth"
 	"github.com/atl-cli/atl/cmd/atl/internal/cli"
+	"github.com/atl-cli/atl/cmd/atl/internal/siteapi"
 	"github.com/spf13/cobra"
 )
 
@@ -132,15 +132,18 @@ func run(ctx context.Context, opts *Options) error {
 		_, err := s.TokenSource(ctx).Token() // says it plainly
 		return err
 	}
-	site := url.PathEscape(info.Site.ID)
-	first, err := req.first(opts.Path, info.APIURL+"/ex/"+opts.Product+"/"+site, info.APIURL)
+	site, err := siteapi.New(info)
+	if err != nil {
+		return err
+	}
+	first, err := req.first(opts.Path, site, opts.Product)
 	if err != nil {
 		return err
 	}
 	c := &apiCall{request: req, opts: opts, hc: s.Client(ctx),
 		color: opts.IO.OutTerminal && opts.Color, terminal: opts.IO.OutTerminal, mergeLimit: maxMerge}
 	if opts.Paginate {
-		return c.paginate(ctx, first, info.APIURL+"/ex/confluence/"+site, info.APIURL)
+		return c.paginate(ctx, first, site)
 	}
 	_, body, err := c.fetch(ctx, first)
 	if err != nil {

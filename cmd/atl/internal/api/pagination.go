@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/atl-cli/atl/cmd/atl/internal/siteapi"
 	"github.com/atl-cli/atl/internal/termtext"
 )
 
@@ -22,8 +24,9 @@ import (
 //     items (values, issues, …): the next page starts after the items;
 //   - Jira's token pages (enhanced search): nextPageToken until isLast;
 //   - Confluence v2's cursor pages: _links.next (and a Link header), a
-//     path relative to the site's /ex/confluence/{cloudid} base, or an
-//     address on https://api.atlassian.com, mapped onto the API in use.
+//     path relative to the site's Confluence API, or an address on the
+//     API server or on https://api.atlassian.com, mapped onto the API in
+//     use (siteapi's Link).
 //
 // A next page that was already asked for (the same address and body: a
 // link to the page itself, a repeated nextPageToken, a startAt that does
@@ -42,7 +45,7 @@ const maxMerge = 256 << 20
 // c.mergeLimit bytes of JSON) and prints one result merging them after the
 // last. It stops with an error at a page already asked for and after
 // maxPages pages.
-func (c *apiCall) paginate(ctx context.Context, req pageRequest, confluenceBase, api string) error {
+func (c *apiCall) paginate(ctx context.Context, req pageRequest, site *siteapi.API) error {
 	merging := c.opts.Slurp || c.jq != nil
 	asked := map[[sha256.Size]byte]bool{req.key(): true} // at most maxPages of 32 bytes
 	var pages []any
@@ -66,7 +69,7 @@ func (c *apiCall) paginate(ctx context.Context, req pageRequest, confluenceBase,
 			pages = append(pages, page)
 		}
 		obj, _ := page.(map[string]any)
-		next, err := nextPage(req, resp.Header, obj, confluenceBase, api)
+		next, err := nextPage(req, resp.Header, obj, site)
 		if err != nil {
 			return err
 		}
@@ -149,10 +152,9 @@ func (r pageRequest) key() [sha256.Size]byte {
 }
 
 // nextPage returns the request for the page after page (the response's
-// decoded body), or nil after the last page. confluenceBase is the
-// site's {API}/ex/confluence/{cloudid}; api the API base URL; a link to
-// any other host is an error, and is not followed.
-func nextPage(cur pageRequest, header http.Header, page map[string]any, confluenceBase, api string) (*pageRequest, error) {
+// decoded body), or nil after the last page. A link is the site's (see
+// followLink); one to any other host is an error, and is not followed.
+func nextPage(cur pageRequest, header http.Header, page map[string]any, site *siteapi.API) (*pageRequest, error) {
 	if isLast, _ := page["isLast"].(bool); isLast {
 		return nil, nil
 	}
@@ -162,7 +164,7 @@ func nextPage(cur pageRequest, header http.Header, page map[string]any, confluen
 		link, _ = links["next"].(string)
 	}
 	if link != "" {
-		next, err := followLink(link, confluenceBase, api)
+		next, err := followLink(link, site)
 		if err != nil {
 			return nil, err
 		}
@@ -207,21 +209,18 @@ func (cur pageRequest) with(key string, value any) *pageRequest {
 }
 
 // followLink resolves a next-page link: a path is relative to the site's
-// Confluence base; an absolute address must be on the API in use or on
+// Confluence API; an absolute address must be on the API in use or on
 // Atlassian's (which atl's client maps onto the API in use).
-func followLink(link, confluenceBase, api string) (*url.URL, error) {
-	if len(link) > 0 && link[0] == '/' {
-		return url.Parse(confluenceBase + link)
-	}
-	u, err := url.Parse(link)
-	if err != nil {
+func followLink(link string, site *siteapi.API) (*url.URL, error) {
+	u, err := site.Link(link)
+	var foreign *siteapi.ForeignError
+	switch {
+	case errors.As(err, &foreign):
+		return nil, fmt.Errorf("the next page's link points at another host (%s): not followed", foreign.Host)
+	case err != nil:
 		return nil, fmt.Errorf("the next page's link is not an address")
 	}
-	base, _ := url.Parse(api)
-	if (u.Scheme == base.Scheme && u.Host == base.Host) || (u.Scheme == "https" && u.Host == "api.atlassian.com") {
-		return u, nil
-	}
-	return nil, fmt.Errorf("the next page's link points at another host (%s): not followed", u.Host)
+	return u, nil
 }
 
 func number(v any) (int, bool) {

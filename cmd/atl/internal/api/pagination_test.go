@@ -17,6 +17,8 @@ import (
 
 	"github.com/atl-cli/atl/auth/authtest"
 	"github.com/atl-cli/atl/cmd/atl/internal/cli/clitest"
+	"github.com/atl-cli/atl/cmd/atl/internal/siteapi"
+	"github.com/atl-cli/atl/store"
 	"github.com/itchyny/gojq"
 )
 
@@ -62,7 +64,38 @@ func (p *pager) run(t *testing.T, path string, body map[string]any) error {
 	if body != nil {
 		p.c.method = http.MethodPost
 	}
-	return p.c.paginate(t.Context(), pageRequest{url: u, body: body}, p.srv.URL+"/ex/confluence/c", p.srv.URL)
+	return p.c.paginate(t.Context(), pageRequest{url: u, body: body}, testSite(t, p.srv.URL, "c"))
+}
+
+// testSite is the API of a login whose site has the cloud id id and
+// whose API server is api (ATL_API_URL).
+func testSite(t *testing.T, api, id string) *siteapi.API {
+	t.Helper()
+	e := clitest.New(t)
+	e.Vars["ATL_API_URL"] = api
+	e.Store("default", "")
+	l := e.Login("default")
+	m, g, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Site.ID, m.Sites = id, []store.Site{{ID: id, URL: m.Site.URL, Name: m.Site.Name}}
+	if err := l.Save(m, g); err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.F.Session()
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, err := siteapi.New(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return site
 }
 
 func (p *pager) requests() int {
@@ -247,7 +280,7 @@ func TestNextPage(t *testing.T) {
 		return v.(map[string]any)
 	}
 	cur := pageRequest{url: base}
-	const conf, api = "http://api.test/ex/confluence/c", "http://api.test"
+	site := testSite(t, "http://api.test", "c")
 	for _, tc := range []struct {
 		name, page, link, want string
 	}{
@@ -266,7 +299,7 @@ func TestNextPage(t *testing.T) {
 		if tc.link != "" {
 			h.Set("Link", tc.link)
 		}
-		next, err := nextPage(cur, h, page(tc.page), conf, api)
+		next, err := nextPage(cur, h, page(tc.page), site)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -278,12 +311,12 @@ func TestNextPage(t *testing.T) {
 		}
 	}
 	// A POST search pages in its body.
-	next, _ := nextPage(pageRequest{url: base, body: map[string]any{"jql": "x"}}, http.Header{}, page(`{"nextPageToken":"t2"}`), conf, api)
+	next, _ := nextPage(pageRequest{url: base, body: map[string]any{"jql": "x"}}, http.Header{}, page(`{"nextPageToken":"t2"}`), site)
 	if next.body["nextPageToken"] != "t2" || next.body["jql"] != "x" || next.url.RawQuery != base.RawQuery {
 		t.Fatalf("body paging: %+v", next)
 	}
 	// A link to another host is not followed.
-	if _, err := nextPage(cur, http.Header{}, page(`{"_links":{"next":"https://evil.example/next"}}`), conf, api); err == nil || !strings.Contains(err.Error(), "evil.example") {
+	if _, err := nextPage(cur, http.Header{}, page(`{"_links":{"next":"https://evil.example/next"}}`), site); err == nil || !strings.Contains(err.Error(), "evil.example") {
 		t.Fatalf("a link elsewhere: %v", err)
 	}
 }

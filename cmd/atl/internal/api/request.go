@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/atl-cli/atl/cmd/atl/internal/cli"
+	"github.com/atl-cli/atl/cmd/atl/internal/siteapi"
 	"github.com/itchyny/gojq"
 )
 
@@ -79,12 +80,13 @@ func compileJQ(expr string) (*gojq.Code, error) {
 	return code, nil
 }
 
-// first is the request for PATH (see apiURL), the first page with
+// first is the request for PATH (see apiURL) on the site's product API,
+// the first page with
 // --paginate. The fields go in the query with --input and for GET, HEAD
 // and DELETE, else in a JSON body; a body is sent as JSON unless -H says
 // otherwise, and JSON is what is accepted unless -H says otherwise.
-func (r *request) first(path, base, api string) (pageRequest, error) {
-	target, err := apiURL(path, base, api)
+func (r *request) first(path string, site *siteapi.API, product string) (pageRequest, error) {
+	target, err := apiURL(path, site, product)
 	if err != nil {
 		return pageRequest{}, err
 	}
@@ -113,21 +115,21 @@ func (r *request) first(path, base, api string) (pageRequest, error) {
 	return pr, nil
 }
 
-// apiURL resolves PATH: relative to base, or absolute on the API server
-// (or on Atlassian's, which the client maps onto the API in use).
-func apiURL(path, base, api string) (*url.URL, error) {
+// apiURL resolves PATH: relative to the site's product API, or absolute
+// on the API server (or on Atlassian's, which the client maps onto the
+// API in use).
+func apiURL(path string, site *siteapi.API, product string) (*url.URL, error) {
 	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
 		u, err := url.Parse(path)
 		if err != nil {
 			return nil, cli.UsageErrorf("%q is not a URL", path)
 		}
-		a, _ := url.Parse(api)
-		if (u.Scheme == a.Scheme && u.Host == a.Host) || (u.Scheme == "https" && u.Host == "api.atlassian.com") {
+		if site.On(u) {
 			return u, nil
 		}
-		return nil, cli.UsageErrorf("%s is not on the API server (%s): atl api sends the token there only", u.Host, a.Host)
+		return nil, cli.UsageErrorf("%s is not on the API server (%s): atl api sends the token there only", u.Host, site.Host())
 	}
-	u, err := url.Parse(base + "/" + strings.TrimLeft(path, "/"))
+	u, err := url.Parse(site.Base(product) + "/" + strings.TrimLeft(path, "/"))
 	if err != nil {
 		return nil, cli.UsageErrorf("%q is not a path", path)
 	}

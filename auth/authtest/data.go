@@ -96,8 +96,14 @@ func (s *Server) page(r *http.Request, param string) int {
 	return n
 }
 
+// apiBase is the address of the product API of the site a request
+// names, on this server as the request reached it.
 func (s *Server) apiBase(r *http.Request, product string) string {
-	return "http://" + r.Host + "/ex/" + product + "/" + r.PathValue("cloudid")
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/ex/" + product + "/" + r.PathValue("cloudid")
 }
 
 // handleProjects pages through the projects in Jira's offset style:

@@ -16,6 +16,7 @@ package authtest
 import (
 	"cmp"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"maps"
@@ -146,6 +147,9 @@ type Options struct {
 	Addr string
 	// Logf, if set, receives one line per request (method, path, status).
 	Logf func(format string, args ...any)
+	// TLS serves https, offering HTTP/2, with a certificate for 127.0.0.1
+	// and ::1 that Certificate returns (for a client's trusted roots).
+	TLS bool
 }
 
 // Server is a fake Atlassian authorization and API server listening on a
@@ -170,6 +174,7 @@ type Server struct {
 	lastToken     url.Values
 	lastAuthorize url.Values
 	lastAPI       *APIRequest
+	summaries     map[string]string // issue key → summary, as edited (site.go)
 }
 
 type grant struct {
@@ -279,17 +284,26 @@ func Start(opts Options) (*Server, error) {
 		h = s.logRequests(h)
 	}
 	if opts.Addr == "" {
-		s.ts = httptest.NewServer(h)
-		return s, nil
+		s.ts = httptest.NewUnstartedServer(h)
+	} else {
+		l, err := net.Listen("tcp", opts.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("authtest: %w", err)
+		}
+		s.ts = &httptest.Server{Listener: l, Config: &http.Server{Handler: h}}
 	}
-	l, err := net.Listen("tcp", opts.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("authtest: %w", err)
+	if opts.TLS {
+		s.ts.EnableHTTP2 = true
+		s.ts.StartTLS()
+	} else {
+		s.ts.Start()
 	}
-	s.ts = &httptest.Server{Listener: l, Config: &http.Server{Handler: h}}
-	s.ts.Start()
 	return s, nil
 }
+
+// Certificate returns the certificate of a server with Options.TLS, nil
+// for one without.
+func (s *Server) Certificate() *x509.Certificate { return s.ts.Certificate() }
 
 // URL returns the base URL of the server, e.g. "http://127.0.0.1:40123",
 // with no trailing slash. It serves as both the auth base URL and the API
@@ -330,6 +344,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /ex/jira/{cloudid}/rest/api/3/issue", s.data("create-issue", "write:jira-work", s.handleCreateIssue))
 	mux.HandleFunc("GET /ex/jira/{cloudid}/rest/api/3/issue/{key}", s.data("issue", "read:jira-work", s.handleIssue))
 	mux.HandleFunc("GET /ex/confluence/{cloudid}/wiki/api/v2/spaces", s.data("spaces", "read:space:confluence", s.handleSpaces))
+	s.siteRoutes(mux)
 	return mux
 }
 

@@ -6,13 +6,16 @@
 //
 //	atl-sandbox serve [-port N] [-client-id ID] [-client-secret S] [-callback URL]
 //	                  [-sites N] [-access-ttl DUR] [-token-bytes N] [-deny] [-v]
-//	                  [-env-file PATH]
+//	                  [-env-file PATH] [-tls-ca PATH]
 //	atl-sandbox browse [ARGS...] URL
 //
 // serve prints shell export lines (ATL_CLIENT_ID, ATL_CLIENT_SECRET if any,
 // ATL_CALLBACK_URL, ATL_AUTH_URL, ATL_API_URL) on stdout and nothing else,
 // optionally writes the same lines atomically to the -env-file once
 // listening (and removes it on exit), then serves until SIGINT or SIGTERM.
+// With -tls-ca it serves https (offering HTTP/2) with a test certificate
+// for 127.0.0.1, written as PEM to that file for its clients' trust
+// (SSL_CERT_FILE, curl --cacert).
 //
 // browse opens URL (its last argument) as a browser would, approves the
 // consent page and follows the redirect to the app's callback. It exits 0
@@ -22,6 +25,7 @@ package main
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -89,6 +93,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	deny := fs.Bool("deny", false, "the consent page denies access")
 	verbose := fs.Bool("v", false, "log requests to stderr")
 	envFile := fs.String("env-file", "", "also write the export lines to this file (atomically) once listening")
+	tlsCA := fs.String("tls-ca", "", "serve https with a test certificate, written as PEM to this file (for SSL_CERT_FILE or curl --cacert)")
 	counts := fs.Bool("counts", false, "serve the request counters at GET /_authtest/counts (and POST /_authtest/counts/reset)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -114,6 +119,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		TokenBytes:   *tokenBytes,
 		Deny:         *deny,
 		ExposeCounts: *counts,
+		TLS:          *tlsCA != "",
 	}
 	if *port != 0 {
 		opts.Addr = "127.0.0.1:" + strconv.Itoa(*port)
@@ -128,6 +134,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer srv.Close()
+	if *tlsCA != "" {
+		cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+		if err := writeFileAtomic(*tlsCA, string(cert)); err != nil {
+			fmt.Fprintln(stderr, "atl-sandbox serve:", err)
+			return 1
+		}
+		defer os.Remove(*tlsCA)
+	}
 
 	lines := exportLines(opts, srv.URL())
 	if _, err := io.WriteString(stdout, lines); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -115,5 +116,49 @@ func TestServeAndBrowse(t *testing.T) {
 func TestShellQuote(t *testing.T) {
 	if got := shellQuote("it's"); got != `'it'\''s'` {
 		t.Errorf("shellQuote = %s", got)
+	}
+}
+
+func TestServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	envFile, caFile := filepath.Join(dir, "sandbox.env"), filepath.Join(dir, "ca.pem")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int)
+	go func() { done <- run(ctx, []string{"serve", "-tls-ca", caFile, "-env-file", envFile}, &stdout, &stderr) }()
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(envFile); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("env file never appeared; stderr: %s", stderr.String())
+		}
+	}
+	pemBytes, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pemBytes) {
+		t.Fatalf("not a PEM certificate: %q", pemBytes)
+	}
+	_, api, _ := strings.Cut(stdout.String(), "ATL_API_URL='")
+	api, _, _ = strings.Cut(api, "'")
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig.RootCAs = roots
+	resp, err := (&http.Client{Transport: tr}).Get(api + "/me")
+	if err != nil {
+		t.Fatalf("GET %s/me: %v", api, err)
+	}
+	resp.Body.Close()
+	if !strings.HasPrefix(api, "https://127.0.0.1:") || resp.StatusCode != 401 || resp.ProtoMajor != 2 {
+		t.Fatalf("%s: %s %s", api, resp.Proto, resp.Status)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exit %d: %s", code, stderr.String())
+	}
+	if _, err := os.Stat(caFile); !os.IsNotExist(err) {
+		t.Errorf("CA file not removed: %v", err)
 	}
 }

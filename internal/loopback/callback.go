@@ -1,7 +1,7 @@
 // Package loopback is the callback address of a native app's OAuth
 // sign-in (RFC 8252): a loopback http URL with a fixed port, checked so
 // that a browser requests it byte for byte, and the listeners that serve
-// it.
+// it; and the loopback listener of a local server (Listen).
 package loopback
 
 import (

@@ -166,3 +166,19 @@ func TestParseCallbackCharacterEdges(t *testing.T) {
 		}
 	}
 }
+
+func TestListenNamesAPortInUse(t *testing.T) {
+	l, err := Listen(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	addr := l.Addr().(*net.TCPAddr)
+	if !addr.IP.Equal(net.IPv4(127, 0, 0, 1)) || addr.Port == 0 {
+		t.Fatalf("listening on %v", addr)
+	}
+	_, err = Listen(addr.Port)
+	if !errors.Is(err, ErrPortInUse) || err.Error() != "cannot listen on "+addr.String()+": the port is in use by another program" {
+		t.Fatalf("Listen on a port in use = %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/atl-cli/atl/cmd/atl/internal/doctor"
 	"github.com/atl-cli/atl/cmd/atl/internal/login"
 	"github.com/atl-cli/atl/cmd/atl/internal/logout"
+	"github.com/atl-cli/atl/cmd/atl/internal/proxy"
 	"github.com/atl-cli/atl/cmd/atl/internal/sites"
 	"github.com/atl-cli/atl/cmd/atl/internal/token"
 	"github.com/atl-cli/atl/cmd/atl/internal/whoami"
@@ -82,6 +83,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 4 not logged in (run atl login),
 		logout.NewCmd(f, nil),
 		sites.NewCmd(f, nil),
 		api.NewCmd(f, nil),
+		proxy.NewCmd(f, nil),
 		config.NewCmd(f, nil),
 		doctor.NewCmd(f, nil),
 	)

@@ -25,6 +25,7 @@ import (
 	_ "io"
 	_ "net"
 	_ "net/http"
+	_ "net/http/httputil"
 	_ "net/url"
 	_ "os"
 	_ "os/exec"

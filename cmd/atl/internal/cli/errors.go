@@ -84,6 +84,8 @@ func Advise(err error, inv Invocation) (code int, advice string) {
 		return ExitError, "if that was you, run `" + LoginCommand(inv.Profile) + "` again; if not, another program on this machine read the link"
 	case errors.As(err, &lock):
 		return ExitError, "it may be waiting for a keychain prompt or the network: let it finish or stop it, then try again (never delete the lock file)"
+	case errors.Is(err, loopback.ErrPortInUse) && inv.Command == "proxy":
+		return ExitError, "stop that program, or pick another port with --port (--port 0 picks a free one)"
 	case errors.Is(err, loopback.ErrPortInUse):
 		return ExitError, "stop that program, or register another callback URL for the app and pass it with --callback-url (or ATL_CALLBACK_URL)"
 	case errors.Is(err, auth.ErrSignInTimeout):

@@ -58,6 +58,8 @@ func TestReport(t *testing.T) {
 			"atl: another atl process has held /c/profiles/default.lock for over 2m0s; it may be waiting for a keychain prompt or the network: let it finish or stop it, then try again (never delete the lock file)"},
 		{fmt.Errorf("cannot listen on 127.0.0.1:27813: %w", loopback.ErrPortInUse), "login", "default", 1,
 			"atl: cannot listen on 127.0.0.1:27813: the port is in use by another program; stop that program, or register another callback URL for the app and pass it with --callback-url (or ATL_CALLBACK_URL)"},
+		{fmt.Errorf("cannot listen on 127.0.0.1:27814: %w", loopback.ErrPortInUse), "proxy", "default", 1,
+			"atl: cannot listen on 127.0.0.1:27814: the port is in use by another program; stop that program, or pick another port with --port (--port 0 picks a free one)"},
 		{auth.ErrAccessDenied, "login", "work", 1, "atl: you declined access on the consent screen; run `atl login --profile work` again to sign in"},
 		{auth.ErrNoSite, "login", "default", 1, "atl: this login reaches no site; give your app access to a site you can use in the developer console, then run `atl login` again"},
 		{store.ErrNoConfigDir, "token", "default", 1, "atl: " + store.ErrNoConfigDir.Error() + "; set ATL_CONFIG_DIR to a directory of your own"},

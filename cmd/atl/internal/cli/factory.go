@@ -182,12 +182,13 @@ func childEnv(env []string) []string {
 }
 
 // isSecretVar reports whether an environment variable holds a secret no
-// child process may see: the client secret, and ATL_TOKEN, an access token
-// as good as the login. This is the one list: a new secret setting goes
+// child process may see: the client secret, ATL_TOKEN, an access token
+// as good as the login, and ATL_PROXY_KEY, the key to atl proxy, which is
+// as good. This is the one list: a new secret setting goes
 // here. The name is compared without case, as Windows compares the names
 // of environment variables.
 func isSecretVar(name string) bool {
-	for _, secret := range [...]string{"ATL_CLIENT_SECRET", "ATL_TOKEN"} {
+	for _, secret := range [...]string{"ATL_CLIENT_SECRET", "ATL_TOKEN", "ATL_PROXY_KEY"} {
 		if strings.EqualFold(name, secret) {
 			return true
 		}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,9 +24,11 @@ import (
 
 // proxy serves one site of a login to the user's own tools.
 type proxy struct {
-	site   *siteapi.API
-	url    string   // the proxy's own: http://127.0.0.1:PORT
-	hosts  []string // the Host headers that name it
+	site *siteapi.API
+	url  string // the proxy's own: http://127.0.0.1:PORT
+	// hosts are the Host headers that name the proxy (lower case), each
+	// with the replacer of the site's addresses by the proxy's as named so.
+	hosts  map[string]*replacer
 	key    [sha256.Size]byte
 	rp     *httputil.ReverseProxy
 	errOut io.Writer
@@ -38,11 +41,12 @@ type proxy struct {
 // which adds the token) to those that carry key.
 func newProxy(site *siteapi.API, upstream http.RoundTripper, key, addr string, errOut io.Writer) *proxy {
 	_, port, _ := net.SplitHostPort(addr)
-	p := &proxy{site: site, url: "http://" + addr, key: sha256.Sum256([]byte(key)), errOut: errOut}
+	p := &proxy{site: site, url: "http://" + addr, hosts: map[string]*replacer{}, key: sha256.Sum256([]byte(key)), errOut: errOut}
+	addresses := site.Addresses()
 	for _, h := range []string{"127.0.0.1", "localhost", "[::1]"} {
-		p.hosts = append(p.hosts, h+":"+port)
+		p.hosts[h+":"+port] = newReplacer(addresses, "http://"+h+":"+port)
 		if port == "80" {
-			p.hosts = append(p.hosts, h)
+			p.hosts[h] = newReplacer(addresses, "http://"+h)
 		}
 	}
 	p.rp = &httputil.ReverseProxy{
@@ -51,6 +55,7 @@ func newProxy(site *siteapi.API, upstream http.RoundTripper, key, addr string, e
 		ModifyResponse: p.rewriteResponse,
 		ErrorHandler:   p.upstreamError,
 		ErrorLog:       log.New(errOut, "atl proxy: ", 0),
+		BufferPool:     buffers{},
 	}
 	return p
 }
@@ -65,12 +70,12 @@ func (p *proxy) server() *http.Server {
 	}
 }
 
-// route is where a request goes (to, upstream) and the proxy's address
-// as the client named it (local), which the site's addresses in the
-// answer become; it travels in the request's context (routeKey).
+// route is where a request goes (to, upstream) and the replacer of the
+// site's addresses in the answer by the proxy's as the client named it;
+// it travels in the request's context (routeKey).
 type route struct {
 	to    *url.URL
-	local string
+	local *replacer
 	path  string // the client's
 }
 
@@ -95,7 +100,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusBadRequest, "atl proxy: cannot read the request body")
 		return
 	}
-	rt := &route{to: to, local: "http://" + r.Host, path: r.URL.Path}
+	rt := &route{to: to, local: p.hosts[strings.ToLower(r.Host)], path: r.URL.Path}
 	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
 }
 
@@ -108,7 +113,7 @@ func (p *proxy) admit(w http.ResponseWriter, r *http.Request) bool {
 	switch {
 	case r.Method == http.MethodConnect:
 		refuse(w, http.StatusMethodNotAllowed, "atl proxy is not a forward proxy: CONNECT is refused")
-	case !p.ownHost(r.Host):
+	case p.hosts[strings.ToLower(r.Host)] == nil:
 		refuse(w, http.StatusForbidden, "atl proxy answers requests for "+p.url+" only (the Host header names another)")
 	case r.Header.Get("Origin") != "":
 		refuse(w, http.StatusForbidden, "atl proxy refuses requests from web pages (with an Origin header)")
@@ -117,16 +122,6 @@ func (p *proxy) admit(w http.ResponseWriter, r *http.Request) bool {
 		refuse(w, http.StatusUnauthorized, "atl proxy needs its key: as the password (any user name) or as a bearer token")
 	default:
 		return true
-	}
-	return false
-}
-
-// ownHost reports whether a Host header names the proxy.
-func (p *proxy) ownHost(host string) bool {
-	for _, h := range p.hosts {
-		if strings.EqualFold(host, h) {
-			return true
-		}
 	}
 	return false
 }
@@ -171,10 +166,11 @@ func rewriteRequest(pr *httputil.ProxyRequest) {
 }
 
 // rewriteResponse rewrites the site's addresses to the proxy's in the
-// Location, Content-Location and Link headers and, as it streams, in a
-// JSON body (whose length then changes: Content-Length goes).
+// Location, Content-Location and Link headers and in a JSON body: one of
+// a known length up to a read's worth (most answers) whole, with its new
+// Content-Length; any other as it streams, without one.
 func (p *proxy) rewriteResponse(resp *http.Response) error {
-	rw := newReplacer(p.site.Addresses(), resp.Request.Context().Value(routeKey{}).(*route).local)
+	rw := resp.Request.Context().Value(routeKey{}).(*route).local
 	for _, h := range []string{"Location", "Content-Location", "Link"} {
 		for i, v := range resp.Header.Values(h) {
 			resp.Header[http.CanonicalHeaderKey(h)][i] = rw.String(v)
@@ -183,9 +179,26 @@ func (p *proxy) rewriteResponse(resp *http.Response) error {
 	if resp.Request.Method == http.MethodHead || !isJSON(resp.Header) {
 		return nil
 	}
+	if resp.ContentLength >= 0 && resp.ContentLength <= readBuffer {
+		return rewriteWhole(resp, rw)
+	}
 	resp.Body = rw.Reader(resp.Body)
 	resp.Header.Del("Content-Length")
 	resp.ContentLength = -1
+	return nil
+}
+
+// rewriteWhole rewrites a short body of a known length at once.
+func rewriteWhole(resp *http.Response, rw *replacer) error {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, resp.ContentLength))
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	out, _ := rw.replace(nil, body, true)
+	resp.Body = io.NopCloser(bytes.NewReader(out))
+	resp.ContentLength = int64(len(out))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(out)))
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"strings"
+	"sync"
 )
 
 // replacer rewrites addresses: each that starts with one of from (the
@@ -104,8 +105,27 @@ const readBuffer = 32 << 10
 // Reader returns src with every address rewritten, as it is read: it
 // holds at most a read's worth of bytes and the start of an address.
 func (r *replacer) Reader(src io.ReadCloser) io.ReadCloser {
-	return &rewriting{r: r, src: src, buf: make([]byte, readBuffer)}
+	return &rewriting{r: r, src: src, buf: getBuffer()}
 }
+
+// bufferPool keeps the buffers of readBuffer bytes that bodies are read
+// and copied through, for the next answer.
+var bufferPool = sync.Pool{New: func() any { b := make([]byte, readBuffer); return &b }}
+
+func getBuffer() []byte { return *bufferPool.Get().(*[]byte) }
+
+func putBuffer(b []byte) {
+	if cap(b) == readBuffer {
+		b = b[:readBuffer]
+		bufferPool.Put(&b)
+	}
+}
+
+// buffers is the proxy's httputil.BufferPool: bufferPool.
+type buffers struct{}
+
+func (buffers) Get() []byte  { return getBuffer() }
+func (buffers) Put(b []byte) { putBuffer(b) }
 
 // rewriting is a body being rewritten as it is read.
 type rewriting struct {
@@ -135,4 +155,11 @@ func (w *rewriting) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (w *rewriting) Close() error { return w.src.Close() }
+// Close closes the body and gives its buffer back: w is not read again.
+func (w *rewriting) Close() error {
+	if w.buf != nil {
+		putBuffer(w.buf)
+		w.buf, w.err = nil, io.ErrClosedPipe
+	}
+	return w.src.Close()
+}

@@ -8,7 +8,9 @@
 //	atl-bench reset-counts        zero the test server's counters
 //	atl-bench stamp FILE URL      (as ATL_BROWSER) note the time, then play the browser
 //	atl-bench login-latency N ATL where: from the start of N `ATL login` to their browser
-//	atl-bench report HYPERFINE.json EXTRA.txt   the table of medians, ratios and targets
+//	atl-bench keepalive N ROUNDS DIRECT PROXY FLOOR   N GETs straight, through atl proxy and the floor
+//	atl-bench floor-proxy TARGET  the least proxy of TARGET (a bare ReverseProxy adding the token)
+//	atl-bench report HYPERFINE.json EXTRA.txt [CURL.json]   the table of medians, ratios and targets
 package main
 
 import (
@@ -36,7 +38,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: atl-bench location|expire|drop-cache|counts|reset-counts|stamp|login-latency|report")
+		return fmt.Errorf("usage: atl-bench location|expire|drop-cache|counts|reset-counts|stamp|login-latency|keepalive|floor-proxy|report")
 	}
 	switch args[0] {
 	case "location", "expire", "drop-cache":
@@ -71,11 +73,18 @@ func run(args []string) error {
 			return err
 		}
 		return loginLatency(n, args[2])
-	case "report":
-		if len(args) != 3 {
-			return fmt.Errorf("usage: atl-bench report HYPERFINE.json EXTRA.txt")
+	case "keepalive":
+		return keepalive(args[1:])
+	case "floor-proxy":
+		if len(args) != 2 {
+			return fmt.Errorf("usage: atl-bench floor-proxy TARGET")
 		}
-		return report(args[1], args[2], os.Stdout)
+		return floorProxy(args[1])
+	case "report":
+		if len(args) != 3 && len(args) != 4 {
+			return fmt.Errorf("usage: atl-bench report HYPERFINE.json EXTRA.txt [CURL.json]")
+		}
+		return report(args[1], args[2], append(args[3:], "")[0], os.Stdout)
 	}
 	return fmt.Errorf("unknown command %q", args[0])
 }
@@ -169,8 +178,8 @@ type hyperfine struct {
 
 // report prints the table of scripts/bench: each measurement's median
 // and spread, its ratios against the floors measured in the same run, and
-// each target with its verdict.
-func report(hyperfineJSON, extraTxt string, w io.Writer) error {
+// each target with its verdict; atl proxy's with curlJSON (reportProxy).
+func report(hyperfineJSON, extraTxt, curlJSON string, w io.Writer) error {
 	b, err := os.ReadFile(hyperfineJSON)
 	if err != nil {
 		return err
@@ -247,7 +256,7 @@ func report(hyperfineJSON, extraTxt string, w io.Writer) error {
 	target("peak RSS, refresh", extra["rss_refresh_kib"]/1024, 12, "MiB")
 	target("release binary", extra["binary_bytes"]/1e6, 10, "MB")
 	target("login: listener bound, browser launched (median)", extra["login_to_browser_ms"], 50, "ms")
-	return nil
+	return reportProxy(w, extra, curlJSON, target)
 }
 
 func sortedKeys(m map[string]float64) []string {

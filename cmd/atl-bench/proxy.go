@@ -27,7 +27,7 @@ func keepalive(args []string) error {
 	n, err1 := strconv.Atoi(args[0])
 	rounds, err2 := strconv.Atoi(args[1])
 	if err1 != nil || err2 != nil || n < 1 || rounds < 1 {
-		return fmt.Errorf("N and ROUNDS are counts")
+		return fmt.Errorf("keepalive: N and ROUNDS are counts")
 	}
 	names := []string{"keepalive_direct_ms", "keepalive_proxy_ms", "keepalive_floor_ms"}
 	auths := []string{"Bearer " + os.Getenv("ATLBENCH_TOKEN"), "Bearer " + os.Getenv("ATLBENCH_KEY"), ""}

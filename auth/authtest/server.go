@@ -15,7 +15,6 @@ package authtest
 
 import (
 	"cmp"
-	"crypto/rand"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -177,40 +176,6 @@ type Server struct {
 	summaries     map[string]string // issue key → summary, as edited (site.go)
 }
 
-type grant struct {
-	clientID string
-	scopes   []string
-	revoked  bool
-	created  time.Time // the consent that made it
-	service  bool      // a client-credentials grant: it acts as Options.ServiceAccount
-}
-
-type accessToken struct {
-	g       *grant
-	expiry  time.Time
-	expired bool
-}
-
-type refreshToken struct {
-	g      *grant
-	issued time.Time
-	used   bool
-	usedAt time.Time
-}
-
-type pendingAuth struct {
-	clientID, redirectURI, state, challenge string
-	scopes                                  []string
-	expiry                                  time.Time
-}
-
-type authCode struct {
-	clientID, redirectURI, challenge string
-	scopes                           []string
-	expiry                           time.Time
-	used                             bool
-}
-
 // NewServer starts a Server and returns it. It panics if opts.ClientID is
 // empty or the server cannot listen; use Start to get an error instead.
 // The caller should call Close when finished.
@@ -351,13 +316,3 @@ func (s *Server) routes() *http.ServeMux {
 // --- random values ---
 
 const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-// randomToken returns n random characters of the base64url alphabet.
-func randomToken(n int) string {
-	b := make([]byte, n)
-	rand.Read(b) // never fails
-	for i := range b {
-		b[i] = tokenAlphabet[b[i]&63]
-	}
-	return string(b)
-}

@@ -7,11 +7,13 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/atl-cli/atl/auth/authtest"
+	"github.com/atl-cli/atl/store"
 )
 
 // maxProxyRSS is the most memory atl proxy may hold while a 50 MB body
@@ -79,4 +81,40 @@ func peakRSS(t *testing.T, pid int) int64 {
 	}
 	t.Fatal("no VmHWM in /proc/PID/status")
 	return 0
+}
+
+// TestE2EProxyServesAServiceAccount: the proxy serves the other kind of
+// login too, here a service account's with nothing stored (ATL_GRANT, as
+// a bot's CI job would run it): curl gets the service account's answers,
+// and an access token the server expires early is minted again once,
+// unseen by the client.
+func TestE2EProxyServesAServiceAccount(t *testing.T) {
+	e := newE2E(t, authtest.Options{})
+	e.env["ATL_CONFIG_DIR"] = filepath.Join(e.dir, "never-made")
+	e.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent/bus"
+	e.env["ATL_GRANT"] = "client_credentials"
+	e.env["ATL_SITE"] = e.srv.URL()
+	t.Cleanup(func() {
+		if _, err := store.New(e.dir, nil).DropClientToken("e2e-client", e.srv.URL()); err != nil {
+			t.Error(err)
+		}
+	})
+	p := e.proxy()
+	want := `"accountId":"` + authtest.DefaultServiceAccountID + `"`
+	if out, code := p.curl(false, "-f", p.url+"/rest/api/3/myself"); code != 0 || !strings.Contains(out, want) {
+		t.Fatalf("myself: %d %s", code, out)
+	}
+	e.srv.ResetCounts()
+	e.srv.ExpireAccessTokens()
+	for range 3 {
+		if out, code := p.curl(false, "-f", p.url+"/rest/api/3/myself"); code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("after the expiry: %d %s", code, out)
+		}
+	}
+	if n := e.srv.Count("token"); n != 1 || e.srv.Count("token:client_credentials") != 1 {
+		t.Fatalf("%d token requests after the expiry, want 1 (client credentials)", n)
+	}
+	if code, rest := p.stop(); code != 0 || rest != "" || p.stderr.String() != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, rest, p.stderr.String())
+	}
 }

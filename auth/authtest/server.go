@@ -114,10 +114,14 @@ type Options struct {
 	// size) again and again, and a Confluence page's next link is the
 	// page itself. No page is ever the last.
 	LoopPages bool
-	// ExposeCounts adds GET /_authtest/counts (the counters as JSON) and
-	// POST /_authtest/counts/reset, for tools that run the server in
-	// another process (atl-sandbox, benchmarks).
+	// ExposeCounts adds GET /_authtest/counts (the counters as JSON),
+	// POST /_authtest/counts/reset and POST /_authtest/latency?d=DURATION
+	// (SetLatency), for tools that run the server in another process
+	// (atl-sandbox, benchmarks).
 	ExposeCounts bool
+	// Latency is how long every answer waits first, as if the server
+	// were that far away (SetLatency changes it).
+	Latency time.Duration
 	// Deny makes the consent page deny instead of approve (see SetDeny).
 	Deny bool
 	// ServiceAccount is the account the client-credentials grant
@@ -174,6 +178,7 @@ type Server struct {
 	lastAuthorize url.Values
 	lastAPI       *APIRequest
 	summaries     map[string]string // issue key → summary, as edited (site.go)
+	latency       time.Duration     // before every answer (latency.go)
 }
 
 // NewServer starts a Server and returns it. It panics if opts.ClientID is
@@ -244,7 +249,8 @@ func Start(opts Options) (*Server, error) {
 		access:  make(map[string]*accessToken),
 		refresh: make(map[string]*refreshToken),
 	}
-	var h http.Handler = s.routes()
+	s.latency = opts.Latency
+	var h http.Handler = s.delayed(s.routes())
 	if opts.Logf != nil {
 		h = s.logRequests(h)
 	}
@@ -301,6 +307,7 @@ func (s *Server) routes() *http.ServeMux {
 			s.ResetCounts()
 			w.WriteHeader(http.StatusNoContent)
 		})
+		mux.HandleFunc("POST /_authtest/latency", s.handleSetLatency)
 	}
 	mux.HandleFunc("GET /ex/jira/{cloudid}/rest/api/3/myself", s.handleMyself)
 	mux.HandleFunc("GET /ex/jira/{cloudid}/rest/api/3/project/search", s.data("projects", "read:jira-work", s.handleProjects))

@@ -94,7 +94,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "log requests to stderr")
 	envFile := fs.String("env-file", "", "also write the export lines to this file (atomically) once listening")
 	tlsCA := fs.String("tls-ca", "", "serve https with a test certificate, written as PEM to this file (for SSL_CERT_FILE or curl --cacert)")
-	counts := fs.Bool("counts", false, "serve the request counters at GET /_authtest/counts (and POST /_authtest/counts/reset)")
+	counts := fs.Bool("counts", false, "serve the request counters at GET /_authtest/counts (and POST /_authtest/counts/reset), and POST /_authtest/latency?d=DURATION")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

@@ -67,7 +67,7 @@ most 10 s) and exits 0.`
 
 // examples are atl proxy's examples in its help.
 const examples = `  atl proxy
-  curl -u "atl:$KEY" http://127.0.0.1:27814/rest/api/3/myself
+  curl -u atl http://127.0.0.1:27814/rest/api/3/myself   # the key at the password prompt
   ATL_PROXY_KEY=$(cat ~/.config/jira-proxy-key) atl proxy --port 8080 &
   atl proxy --port 0 --json | jq -r .url`
 

@@ -175,7 +175,7 @@ func TestRunAnnounces(t *testing.T) {
 Key: {KEY}
 Use {URL} as the site's address, with the key as the password (any user
 name; a Jira client's API token) or as a bearer token:
-  curl -u atl:{KEY} {URL}/rest/api/3/myself
+  curl -u atl {URL}/rest/api/3/myself    (the key at curl's password prompt)
 Ctrl-C stops it.
 `},
 		{name: "for a person, the site's name cleaned", siteName: nasty, text: `atl proxy: serving Ship gnp.exe (https://example.atlassian.net) on {URL}
@@ -185,7 +185,7 @@ Key: {KEY}
 Key: the one in ATL_PROXY_KEY
 Use {URL} as the site's address, with the key as the password (any user
 name; a Jira client's API token) or as a bearer token:
-  curl -u atl:"$ATL_PROXY_KEY" {URL}/rest/api/3/myself
+  curl -u atl {URL}/rest/api/3/myself    (the key at curl's password prompt)
 Ctrl-C stops it.
 `},
 	} {

@@ -68,17 +68,19 @@ func announce(opts *Options, url, key string, site auth.Site) error {
 		_, err = fmt.Fprintf(opts.IO.Out, "%s\n", b)
 		return err
 	}
-	shown, inCurl := "Key: "+key, key
+	shown := "Key: " + key
 	if opts.Key != "" {
-		shown, inCurl = "Key: the one in ATL_PROXY_KEY", `"$ATL_PROXY_KEY"`
+		shown = "Key: the one in ATL_PROXY_KEY"
 	}
+	// The example keeps the key off curl's command line, which every
+	// user of the machine can read: curl asks for it.
 	_, err := fmt.Fprintf(opts.IO.ErrOut, `atl proxy: serving %s (%s) on %s
 %s
 Use %s as the site's address, with the key as the password (any user
 name; a Jira client's API token) or as a bearer token:
-  curl -u atl:%s %s/rest/api/3/myself
+  curl -u atl %s/rest/api/3/myself    (the key at curl's password prompt)
 Ctrl-C stops it.
-`, cli.Clean(site.Name), cli.Clean(site.URL), url, shown, url, inCurl, url)
+`, cli.Clean(site.Name), cli.Clean(site.URL), url, shown, url, url)
 	return err
 }
 

@@ -81,15 +81,7 @@ func (s *Session) prepareServiceAccount(opts LoginOptions) (*serviceLogin, error
 	if opts.InsecureStorage {
 		return nil, &ConfigError{Setting: "storage", Err: errors.New("a service account's login keeps its client secret, which is never kept in a file: keep it in the keychain, or give the credentials with Options.Grant")}
 	}
-	stored, _ := s.login.Metadata() // a broken or missing login is replaced
-	if stored == nil {
-		stored = &store.Metadata{}
-	}
-	file, err := s.store.Settings()
-	if err != nil {
-		return nil, err
-	}
-	set, err := s.loginSettings(opts, stored, file)
+	stored, file, set, err := s.newLoginSettings(opts)
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,22 @@ func (s *Session) loginSettings(opts LoginOptions, stored *store.Metadata, file 
 	return set, nil
 }
 
+// newLoginSettings reads what a new login starts from (the login it
+// replaces, empty when there is none or it cannot be read, and
+// config.json) and resolves its settings with them (loginSettings).
+func (s *Session) newLoginSettings(opts LoginOptions) (*store.Metadata, store.Settings, settings.Login, error) {
+	stored, _ := s.login.Metadata() // a broken or missing login is replaced
+	if stored == nil {
+		stored = &store.Metadata{}
+	}
+	file, err := s.store.Settings()
+	if err != nil {
+		return nil, file, settings.Login{}, err
+	}
+	set, err := s.loginSettings(opts, stored, file)
+	return stored, file, set, err
+}
+
 // endpoints are the client and servers a grant is used with.
 type endpoints struct {
 	clientID string

@@ -125,15 +125,7 @@ type newLogin struct {
 // prepareLogin resolves what a login with opts is made with and checks
 // that it can be kept, before anyone is sent to the consent page.
 func (s *Session) prepareLogin(opts LoginOptions) (*newLogin, error) {
-	stored, _ := s.login.Metadata() // a broken or missing login is replaced
-	if stored == nil {
-		stored = &store.Metadata{}
-	}
-	file, err := s.store.Settings()
-	if err != nil {
-		return nil, err
-	}
-	set, err := s.loginSettings(opts, stored, file)
+	stored, file, set, err := s.newLoginSettings(opts)
 	if err != nil {
 		return nil, err
 	}

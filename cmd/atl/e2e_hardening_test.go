@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,6 +50,27 @@ func exitCodeOf(err error) int {
 		return -1
 	}
 	return 0
+}
+
+// runAtOnce starts n atl processes with args, released together, and
+// returns each one's stdout, stderr and exit code once all have ended.
+func (e *e2e) runAtOnce(n int, args ...string) (outs, errs []string, codes []int) {
+	outs, errs, codes = make([]string, n), make([]string, n), make([]int, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			cmd := e.command(args...)
+			var out, errOut bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			<-start
+			codes[i] = exitCodeOf(cmd.Run())
+			outs[i], errs[i] = out.String(), errOut.String()
+		})
+	}
+	close(start)
+	wg.Wait()
+	return outs, errs, codes
 }
 
 func TestE2ETheDefaultBrowserOpenerSeesNoSecretAndNoAuthorizeURL(t *testing.T) {

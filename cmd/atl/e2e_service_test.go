@@ -6,7 +6,6 @@ import (
 	"net"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -96,21 +95,7 @@ func TestE2EFiftyServiceAccountTokensAtExpiryMintOnce(t *testing.T) {
 	e.expire()
 	e.srv.ResetCounts()
 	const n = 50
-	outs, errs, codes := make([]string, n), make([]string, n), make([]int, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			cmd := e.command("token")
-			var out, errOut bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &errOut
-			<-start
-			codes[i] = exitCodeOf(cmd.Run())
-			outs[i], errs[i] = out.String(), errOut.String()
-		})
-	}
-	close(start)
-	wg.Wait()
+	outs, errs, codes := e.runAtOnce(n, "token")
 	for i := range n {
 		if codes[i] != 0 || outs[i] != outs[0] {
 			t.Fatalf("process %d: exit %d, same token %v: %s", i, codes[i], outs[i] == outs[0], errs[i])

@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -189,30 +187,8 @@ func TestE2EConcurrentTokenProcessesRefreshOnce(t *testing.T) {
 			e.login()
 			e.expire()
 			e.srv.ResetCounts()
-			outs := make([]string, n)
-			errs := make([]string, n)
-			codes := make([]int, n)
-			start := make(chan struct{})
-			var wg sync.WaitGroup
-			for i := range n {
-				wg.Go(func() {
-					cmd := e.command("token")
-					var out, errOut bytes.Buffer
-					cmd.Stdout, cmd.Stderr = &out, &errOut
-					<-start
-					err := cmd.Run()
-					var ee *exec.ExitError
-					if errors.As(err, &ee) {
-						codes[i] = ee.ExitCode()
-					} else if err != nil {
-						codes[i] = -1
-					}
-					outs[i], errs[i] = out.String(), errOut.String()
-				})
-			}
 			t0 := time.Now()
-			close(start)
-			wg.Wait()
+			outs, errs, codes := e.runAtOnce(n, "token")
 			wall := time.Since(t0)
 			for i := range n {
 				if codes[i] != 0 {

@@ -43,7 +43,7 @@ func TestE2EProxyStopsOnASignal(t *testing.T) {
 				t.Fatal(err)
 			}
 			if r := <-got; r.err != nil || r.status != 200 {
-				t.Fatalf("the request in flight: %+v", r)
+				t.Fatalf("the request in flight: status %d, %v", r.status, r.err)
 			}
 			if code, rest := p.stop(); code != 0 || rest != "" || p.stderr.String() != "" {
 				t.Fatalf("exit %d, stdout %q, stderr %q", code, rest, p.stderr.String())
@@ -52,6 +52,24 @@ func TestE2EProxyStopsOnASignal(t *testing.T) {
 				t.Fatalf("after the signal: %v", err)
 			}
 		})
+	}
+}
+
+// TestE2EProxyCatchesASignalFromItsAnnouncementOn: a SIGTERM sent as
+// soon as the proxy has said where it listens stops it cleanly (exit 0),
+// never kills it (atl's context listens for interrupts from its first
+// question on, which came after the announcement: half of these were
+// killed).
+func TestE2EProxyCatchesASignalFromItsAnnouncementOn(t *testing.T) {
+	e := newProxyE2E(t, authtest.Options{})
+	for i := range 20 {
+		p := e.proxy()
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if code, rest := p.stop(); code != 0 || rest != "" || p.stderr.String() != "" {
+			t.Fatalf("run %d: exit %d, stdout %q, stderr %q", i+1, code, rest, p.stderr.String())
+		}
 	}
 }
 

@@ -120,6 +120,10 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	p := newProxy(site, s.Client(ctx).Transport, key, l.Addr().String(), opts.IO.ErrOut)
 	p.profile = s.Profile()
+	// From the announcement on, clients may come, and an interrupt must
+	// let their requests finish: atl's context catches interrupts once it
+	// is first asked, which must not wait for serve's select.
+	_ = ctx.Done()
 	if err := announce(opts, p.url, key, site.Site()); err != nil {
 		l.Close()
 		return err

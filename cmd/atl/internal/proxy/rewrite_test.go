@@ -131,3 +131,46 @@ func FuzzReplacerStreaming(f *testing.F) {
 		}
 	})
 }
+
+// An address too long to be held while the next read tells where it ends
+// (half a read's worth or more) is no address to rewrite; one byte
+// shorter is.
+func TestReplacerIgnoresAddressesOfHalfARead(t *testing.T) {
+	long := "https://" + strings.Repeat("a", readBuffer/2-len("https://"))
+	if r := newReplacer([]string{long}, local); r.String(long+"/x") != long+"/x" || len(r.from) != 0 {
+		t.Fatalf("an address of %d bytes was kept", len(long))
+	}
+	long = long[:len(long)-1]
+	if r := newReplacer([]string{long, ""}, local); r.String(long+"/x") != local+"/x" || len(r.from) != 1 {
+		t.Fatalf("an address of %d bytes was not kept", len(long))
+	}
+}
+
+// A closed body reads no more, and closing it again gives its buffer
+// back once only.
+func TestRewritingBodyClosed(t *testing.T) {
+	rd := newReplacer(sites, local).Reader(io.NopCloser(strings.NewReader(`{"self":"https://example.atlassian.net"}`)))
+	if err := rd.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := rd.Read(make([]byte, 10)); n != 0 || err != io.ErrClosedPipe {
+		t.Fatalf("read after Close: %d, %v", n, err)
+	}
+	if err := rd.Close(); err != nil || rd.(*rewriting).buf != nil {
+		t.Fatal("closed twice")
+	}
+}
+
+// The buffer pool gives buffers of a read's worth only: one of another
+// size given back is dropped.
+func TestBufferPoolHoldsReadsWorthsOnly(t *testing.T) {
+	for range 100 {
+		putBuffer(make([]byte, 10))
+		buffers{}.Put(make([]byte, 100, readBuffer+1))
+	}
+	for range 200 {
+		if b := (buffers{}).Get(); len(b) != readBuffer {
+			t.Fatalf("a buffer of %d bytes", len(b))
+		}
+	}
+}

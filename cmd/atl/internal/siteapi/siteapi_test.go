@@ -115,6 +115,8 @@ func TestRoute(t *testing.T) {
 		{path: "/ex/jira/" + site + "/rest/api/3/myself", want: jira + "/rest/api/3/myself"},
 		{path: "/ex/confluence/" + site + "/wiki/api/v2/spaces", query: "limit=1", want: conf + "/wiki/api/v2/spaces?limit=1"},
 		{path: "/ex/jira/11111111-2222-3333-4444-000000000009/rest/api/3/myself", err: ErrOtherSite},
+		{path: "/ex/jira/" + site, want: jira}, // the site's own base, nothing after it
+		{path: "/ex/jira/" + site + "0", err: ErrOtherSite},
 		{path: "/ex/jira", err: ErrOtherSite},
 		{path: "/ex", err: ErrOtherSite},
 		{path: "/ex//" + site + "/x", err: ErrOtherSite},

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"flag"
-	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -269,12 +268,7 @@ func TestNewCmdFlags(t *testing.T) {
 			for k, v := range tc.env {
 				e.Vars[k] = v
 			}
-			var got *Options
-			cmd := NewCmd(e.F, func(_ context.Context, o *Options) error { got = o; return nil })
-			cmd.SetArgs(tc.args)
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
+			got, err := clitest.Parse(e, NewCmd, tc.args...)
 			if tc.err != "" {
 				if err == nil || err.Error() != tc.err || got != nil {
 					t.Fatalf("err %v, ran %v; want %q", err, got != nil, tc.err)

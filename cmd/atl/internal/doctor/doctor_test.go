@@ -471,12 +471,7 @@ func TestNewCmdFlags(t *testing.T) {
 		{args: []string{"--json=maybe"}, err: `invalid argument "maybe" for "--json" flag: strconv.ParseBool: parsing "maybe": invalid syntax`},
 	} {
 		e := clitest.New(t)
-		var got *Options
-		cmd := NewCmd(e.F, func(_ context.Context, o *Options) error { got = o; return nil })
-		cmd.SetArgs(append([]string{}, tc.args...)) // not nil: os.Args
-		cmd.SetOut(io.Discard)
-		cmd.SetErr(io.Discard)
-		err := cmd.Execute()
+		got, err := clitest.Parse(e, NewCmd, tc.args...)
 		if tc.err != "" {
 			if err == nil || err.Error() != tc.err || got != nil {
 				t.Errorf("%q: err %v, want %q", tc.args, err, tc.err)

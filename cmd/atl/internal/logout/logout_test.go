@@ -3,7 +3,6 @@ package logout
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,12 +118,7 @@ func TestNewCmdFlags(t *testing.T) {
 		{[]string{"--every"}, false, "unknown flag: --every"},
 	} {
 		e := clitest.New(t)
-		var got *Options
-		cmd := NewCmd(e.F, func(_ context.Context, o *Options) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(io.Discard)
-		cmd.SetErr(io.Discard)
-		err := cmd.Execute()
+		got, err := clitest.Parse(e, NewCmd, tc.args...)
 		if tc.err != "" {
 			if err == nil || err.Error() != tc.err || got != nil {
 				t.Errorf("%q: err %v, want %q", tc.args, err, tc.err)

@@ -3,7 +3,6 @@ package sites
 import (
 	"context"
 	"flag"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -181,12 +180,7 @@ func TestNewCmdFlags(t *testing.T) {
 		{[]string{"use"}, false, "atl sites use takes one site: its name, URL or cloud id (see `atl sites`)"},
 	} {
 		e := clitest.New(t)
-		var got *Options
-		cmd := NewCmd(e.F, func(_ context.Context, o *Options) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(io.Discard)
-		cmd.SetErr(io.Discard)
-		err := cmd.Execute()
+		got, err := clitest.Parse(e, NewCmd, tc.args...)
 		if tc.err != "" {
 			if err == nil || err.Error() != tc.err || got != nil {
 				t.Errorf("%q: err %v, want %q", tc.args, err, tc.err)
@@ -212,12 +206,7 @@ func TestNewUseCmdArgs(t *testing.T) {
 		{[]string{"--json", "beta"}, "", "unknown flag: --json"},
 	} {
 		e := clitest.New(t)
-		var got *UseOptions
-		cmd := newUseCmd(e.F, func(_ context.Context, o *UseOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(io.Discard)
-		cmd.SetErr(io.Discard)
-		err := cmd.Execute()
+		got, err := clitest.Parse(e, newUseCmd, tc.args...)
 		if tc.err != "" {
 			if err == nil || err.Error() != tc.err || got != nil {
 				t.Errorf("%q: err %v, want %q", tc.args, err, tc.err)

@@ -3,7 +3,6 @@ package token
 import (
 	"context"
 	"flag"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -136,12 +135,7 @@ func TestNewCmdFlags(t *testing.T) {
 		{[]string{"--min-valid", "soon"}, Options{}, `invalid argument "soon" for "--min-valid" flag: time: invalid duration "soon"`},
 	} {
 		e := clitest.New(t)
-		var got *Options
-		cmd := NewCmd(e.F, func(_ context.Context, o *Options) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(io.Discard)
-		cmd.SetErr(io.Discard)
-		err := cmd.Execute()
+		got, err := clitest.Parse(e, NewCmd, tc.args...)
 		if tc.err != "" {
 			if err == nil || err.Error() != tc.err {
 				t.Errorf("%q: err %v, want %q", tc.args, err, tc.err)

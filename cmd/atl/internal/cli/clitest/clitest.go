@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -193,4 +194,18 @@ func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Parse builds a command with newCmd, as atl does but with a runF that
+// keeps its options, runs it with args, and returns the options it would
+// have run with (nil when it would not have run) and its error: a
+// command's flags and arguments, tested without running it.
+func Parse[O any](e *Env, newCmd func(*cli.Factory, func(context.Context, *O) error) *cobra.Command, args ...string) (*O, error) {
+	var got *O
+	cmd := newCmd(e.F, func(_ context.Context, o *O) error { got = o; return nil })
+	cmd.SetArgs(append([]string{}, args...)) // never nil, which makes cobra read os.Args
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	err := cmd.Execute()
+	return got, err
 }
